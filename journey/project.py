@@ -1,0 +1,73 @@
+"""Where the dbt project lives and how its commands are run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_DB = Path(os.environ.get("JOURNEY_DB", "journey.duckdb"))
+DEFAULT_INPUT_DIR = PROJECT_DIR / "seeds"
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """What one dbt invocation did."""
+
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def dbt_executable() -> str:
+    """The dbt script installed beside this interpreter (the project's venv)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_vars(input_dir: Path, as_of: str | None) -> str:
+    """The --vars argument: a YAML mapping (as_of_date null means: latest date in the inputs)."""
+    as_of_yaml = f"'{as_of}'" if as_of else "null"
+    return f"{{input_dir: '{input_dir.resolve()}', as_of_date: {as_of_yaml}}}"
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    db: Path,
+    input_dir: Path,
+    as_of: str | None = None,
+    target_path: Path | None = None,
+    echo: bool = True,
+) -> DbtResult:
+    """Run one dbt command against `db`, reading feeds from `input_dir`. Output is streamed and kept."""
+    command = [dbt_executable(), *args, "--vars", dbt_vars(input_dir, as_of)]
+    if target_path is not None:
+        command += ["--target-path", str(target_path)]
+    env = {
+        **os.environ,
+        "JOURNEY_DB": str(db.resolve()),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if echo:
+            sys.stdout.write(line)
+    return DbtResult(process.wait(), "".join(lines))

@@ -1,0 +1,208 @@
+{#-
+    stage_feed(feed, fields): type and validate every record of one feed.
+
+    `fields` is a list of dicts, in the order their checks are reported:
+      name      JSON field name (and output column name)
+      kind      id | string | enum | number | integer | boolean | date | string_list
+      required  true: a missing/null value rejects the record (missing_key for key fields, else missing_field)
+      min, max  inclusive bounds for number/integer (out_of_range)
+      accepted  for enum: "<ref name>.<column>" holding the known values (unknown_value)
+      lower     for string: lowercase the trimmed value (enums are always lowercased)
+      cast_as   SQL type for number fields (default double)
+
+    Output: one row per input record with the typed columns, the raw record, lineage, and
+      reject_reason / reject_detail (null when the record is staged), record_key, record_hash,
+      copy_number (1 for the first copy of an exact duplicate) and duplicate_count.
+    Exact duplicates (same key, same normalized content) are collapsed: only copy 1 is staged.
+    Same key with different content: every copy is rejected as duplicate_key_conflict.
+-#}
+{% macro stage_feed(feed, fields) %}
+{%- set keys = journey_feeds()[feed] -%}
+{%- set number_types = "('BIGINT', 'UBIGINT', 'DOUBLE')" -%}
+
+with
+
+records as (
+    {{ feed_records(feed) }}
+),
+
+{#- text value, JSON type and typed value of each field -#}
+extracted as (
+    select
+        record,
+        loaded_from,
+        {%- for f in fields %}
+        {{ json_field_type('record', f.name) }} as {{ f.name }}__json_type,
+        trim({{ json_field_text('record', f.name) }}) as {{ f.name }}__text,
+        {%- endfor %}
+        {{ concat_key(keys, 'record') }} as record_key
+    from records
+),
+
+typed as (
+    select
+        *,
+        {%- for f in fields %}
+        {{ typed_value(f) }} as {{ f.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from extracted
+),
+
+checked as (
+    select
+        *,
+        case
+            when json_valid(record) is not true or json_type(record) <> 'OBJECT' then 'wrong_type'
+            {%- for f in fields %}{{ field_checks(f, keys, 'reason') }}{%- endfor %}
+        end as record_reason,
+        case
+            when json_valid(record) is not true or json_type(record) <> 'OBJECT'
+                then 'record: expected a JSON object'
+            {%- for f in fields %}{{ field_checks(f, keys, 'detail') }}{%- endfor %}
+        end as record_detail,
+        md5(concat_ws('|'
+            {%- for f in fields %}, coalesce(cast({{ f.name }} as varchar), '<null>'){%- endfor %}
+        )) as record_hash
+    from typed
+),
+
+keyed as (
+    select
+        *,
+        record_reason is null
+        and min(record_hash) over by_key_valid <> max(record_hash) over by_key_valid as is_key_conflict,
+        count(*) over by_key_valid as key_copies,
+        row_number() over (partition by record_key, record_hash, record_reason is null order by loaded_from)
+            as copy_number,
+        count(*) over (partition by record_key, record_hash, record_reason is null) as duplicate_count
+    from checked
+    window by_key_valid as (partition by record_key, record_reason is null)
+),
+
+final as (
+    select
+        {%- for f in fields %}
+        {{ f.name }},
+        {%- endfor %}
+        case when is_key_conflict then 'duplicate_key_conflict' else record_reason end as reject_reason,
+        case
+            when is_key_conflict
+                then '{{ keys | join(" + ") }} ' || record_key || ' appears '
+                    || key_copies || ' times with different content'
+            else record_detail
+        end as reject_detail,
+        record_key,
+        record_hash,
+        copy_number,
+        duplicate_count,
+        record as raw_record,
+        loaded_from,
+        cast(current_timestamp as timestamp) as loaded_at
+    from keyed
+)
+
+select * from final
+{% endmacro %}
+
+
+{%- macro concat_key(keys, record) -%}
+    {%- if keys | length == 1 -%}
+        trim({{ json_field_text(record, keys[0]) }})
+    {%- else -%}
+        concat_ws('|' {%- for k in keys %}, trim({{ json_field_text(record, k) }}){%- endfor %})
+    {%- endif -%}
+{%- endmacro -%}
+
+
+{#- The typed value of a field; null when it is absent or of the wrong type (the checks report why). -#}
+{%- macro typed_value(f) -%}
+    {%- set text = f.name ~ '__text' -%}
+    {%- set jt = f.name ~ '__json_type' -%}
+    {%- if f.kind in ('id', 'string') -%}
+        {%- set v = "case when " ~ jt ~ " = 'VARCHAR' then nullif(" ~ text ~ ", '') end" -%}
+        {%- if f.get('lower') %}lower({{ v }}){% else %}{{ v }}{% endif -%}
+    {%- elif f.kind == 'enum' -%}
+        case when {{ jt }} = 'VARCHAR' then lower(nullif({{ text }}, '')) end
+    {%- elif f.kind == 'number' -%}
+        case when {{ jt }} in ('BIGINT', 'UBIGINT', 'DOUBLE')
+            then try_cast({{ text }} as {{ f.get('cast_as', 'double') }}) end
+    {%- elif f.kind == 'integer' -%}
+        case when {{ jt }} in ('BIGINT', 'UBIGINT')
+            or ({{ jt }} = 'DOUBLE' and try_cast({{ text }} as double) = floor(try_cast({{ text }} as double)))
+            then try_cast(try_cast({{ text }} as double) as integer) end
+    {%- elif f.kind == 'boolean' -%}
+        case when {{ jt }} = 'BOOLEAN' then {{ text }} = 'true' end
+    {%- elif f.kind == 'date' -%}
+        case when {{ jt }} = 'VARCHAR' then {{ parse_date(text) }} end
+    {%- elif f.kind == 'string_list' -%}
+        case when {{ jt }} = 'ARRAY' and {{ json_field_is_string_array('record', f.name) }}
+            then {{ json_field_string_list('record', f.name) }} end
+    {%- endif -%}
+{%- endmacro -%}
+
+
+{#- ISO dates (YYYY-MM-DD), also with a time part; anything else is null. -#}
+{%- macro parse_date(text) -%}
+    coalesce(
+        try_strptime({{ text }}, '%Y-%m-%d')::date,
+        try_cast(try_cast({{ text }} as timestamp) as date)
+    )
+{%- endmacro -%}
+
+
+{#- WHEN branches for one field: either the reason code or the human-readable detail. -#}
+{%- macro field_checks(f, keys, what) -%}
+    {%- set name = f.name -%}
+    {%- set text = name ~ '__text' -%}
+    {%- set jt = name ~ '__json_type' -%}
+    {%- set is_key = name in keys -%}
+    {%- set absent = "(" ~ jt ~ " is null or " ~ jt ~ " = 'NULL' or (" ~ jt ~ " = 'VARCHAR' and " ~ text ~ " = ''))" -%}
+    {%- set shown = "coalesce('\"' || " ~ text ~ " || '\"', 'null')" -%}
+    {%- set expected = {
+        'id': 'a string', 'string': 'a string', 'enum': 'a string', 'number': 'a number',
+        'integer': 'a whole number', 'boolean': 'true or false', 'date': 'a date string (YYYY-MM-DD)',
+        'string_list': 'an array of strings'
+    }[f.kind] -%}
+    {%- if f.get('required') or is_key %}
+            when {{ absent }} then
+                {%- if what == 'reason' %} '{{ "missing_key" if is_key else "missing_field" }}'
+                {%- else %} '{{ name }} is missing'{% endif %}
+    {%- endif %}
+            when not {{ absent }} and {{ name }} is null
+                {%- if f.kind == 'date' %} and {{ jt }} <> 'VARCHAR'{% endif %} then
+                {%- if what == 'reason' %} 'wrong_type'
+                {%- else %} '{{ name }}: expected {{ expected }}, got ' || lower({{ jt }}) || ' ' || {{ shown }}{% endif %}
+    {%- if f.kind == 'date' %}
+            when not {{ absent }} and {{ name }} is null then
+                {%- if what == 'reason' %} 'unparseable_date'
+                {%- else %} '{{ name }}: ' || {{ shown }} || ' is not a date (YYYY-MM-DD)'{% endif %}
+    {%- endif %}
+    {%- if f.get('min') is not none or f.get('max') is not none %}
+            when {{ name }} is not null and (
+                {%- if f.get('min') is not none %} {{ name }} < {{ f.min }}{% endif %}
+                {%- if f.get('min') is not none and f.get('max') is not none %} or{% endif %}
+                {%- if f.get('max') is not none %} {{ name }} > {{ f.max }}{% endif %}
+            ) then
+                {%- if what == 'reason' %} 'out_of_range'
+                {%- else %} '{{ name }}: ' || {{ text }} || ' {{ range_words(f) }}'{% endif %}
+    {%- endif %}
+    {%- if f.kind == 'enum' %}
+        {%- set accepted_model, accepted_column = f.accepted.split('.') %}
+            when {{ name }} is not null and {{ name }} not in (
+                select {{ accepted_column }} from {{ ref(accepted_model) }}
+            ) then
+                {%- if what == 'reason' %} 'unknown_value'
+                {%- else %} '{{ name }}: ' || {{ shown }} || ' is not a known value (see {{ accepted_model }})'{% endif %}
+    {%- endif %}
+{%- endmacro -%}
+
+
+{%- macro range_words(f) -%}
+    {%- if f.get('min') is not none and f.get('max') is not none -%}
+        is outside [{{ f.min }}, {{ f.max }}]
+    {%- elif f.get('min') is not none -%}
+        is below the minimum {{ f.min }}
+    {%- else -%}
+        is above the maximum {{ f.max }}
+    {%- endif -%}
+{%- endmacro -%}
