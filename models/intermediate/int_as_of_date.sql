@@ -1,0 +1,42 @@
+{#- The one business date of this run: the dbt var as_of_date, else the latest date seen in the inputs,
+    so a rerun on the same files gives the same answer. Nothing reads the wall clock. -#}
+with
+
+journey_log as (
+    select * from {{ ref('stg_journey_state_log') }}
+),
+
+signals as (
+    select * from {{ ref('stg_signals') }}
+),
+
+interventions as (
+    select * from {{ ref('stg_interventions') }}
+),
+
+outcomes as (
+    select * from {{ ref('stg_outcomes') }}
+),
+
+input_dates as (
+    select max(state_entered_at) as latest_date from journey_log
+    union all
+    select max(detected_at) from signals
+    union all
+    select max(generated_at) from interventions
+    union all
+    select max(measured_at) from outcomes
+),
+
+final as (
+    select
+        {% if var('as_of_date') -%}
+        cast('{{ var("as_of_date") }}' as date) as as_of_date,
+        {%- else -%}
+        cast(max(latest_date) as date) as as_of_date,
+        {%- endif %}
+        {{ 'true' if var('as_of_date') else 'false' }} as is_as_of_date_given
+    from input_dates
+)
+
+select * from final

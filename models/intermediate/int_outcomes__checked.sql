@@ -1,0 +1,38 @@
+{#- Staged outcomes with their reference checks: an outcome whose intervention is unknown (or an orphan), or
+    whose customer is unknown, is an orphan. The intervention's customer is authoritative. -#}
+with
+
+outcomes as (
+    select * from {{ ref('stg_outcomes') }}
+),
+
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
+known_interventions as (
+    select intervention_id from {{ ref('int_interventions__checked') }}
+    where not is_orphan
+),
+
+final as (
+    select
+        outcomes.*,
+        case
+            when known_interventions.intervention_id is null then 'intervention_id'
+            when outcomes.customer_id is not null and customers.customer_id is null then 'customer_id'
+        end as missing_reference,
+        case
+            when known_interventions.intervention_id is null then outcomes.intervention_id
+            when outcomes.customer_id is not null and customers.customer_id is null then outcomes.customer_id
+        end as missing_key,
+        known_interventions.intervention_id is null
+        or (outcomes.customer_id is not null and customers.customer_id is null) as is_orphan
+    from outcomes
+    left join known_interventions
+        on outcomes.intervention_id = known_interventions.intervention_id
+    left join customers
+        on outcomes.customer_id = customers.customer_id
+)
+
+select * from final
