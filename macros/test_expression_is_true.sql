@@ -1,5 +1,5 @@
 {#- Generic test: every row satisfies a SQL expression (fails with the rows that do not). -#}
-{% test expression_is_true(model, expression, where=none) %}
+{% test expression_is_true(model, expression, column_name=none, where=none) %}
 select *
 from {{ model }}
 where not ({{ expression }})

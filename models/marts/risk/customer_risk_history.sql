@@ -1,0 +1,20 @@
+{#- One row per customer per as_of_date. Incremental: a run adds its as_of_date and replaces the rows a
+    previous run wrote for the same date (delete+insert on customer_id + as_of_date); other dates are kept. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['customer_id', 'as_of_date'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+with
+
+risk_scores as (
+    select * from {{ ref('customer_risk_scores') }}
+),
+
+final as (
+    select * from risk_scores
+)
+
+select * from final
