@@ -30,11 +30,11 @@ input_dates as (
 
 final as (
     select
-        {% if var('as_of_date') -%}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date,
-        {%- else -%}
-        cast(max(latest_date) as date) as as_of_date,
-        {%- endif %}
+        -- always an aggregate, so this is one row whether or not the date is given
+        cast(
+            coalesce({{ "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'null' }}, max(latest_date))
+            as date
+        ) as as_of_date,
         {{ 'true' if var('as_of_date') else 'false' }} as is_as_of_date_given
     from input_dates
 )
