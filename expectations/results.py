@@ -1,0 +1,95 @@
+"""What a data-quality run found: plain dataclasses, independent of Great Expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from expectations.config import Severity
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_DB_UNREADABLE = 3
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    # GE could not evaluate the expectation (bad SQL, missing column, ...): always fails the run.
+    EXCEPTION = "exception"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    expectation_id: str
+    severity: Severity
+    table: str
+    kind: str
+    description: str
+    status: Status
+    unexpected_count: int | None = None
+    offending_keys: list[str] = field(default_factory=list)
+    offending_labels: list[str] = field(default_factory=list)
+    keys_truncated: bool = False
+    observed: Any = None
+    exception: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Fails the run: a failed error-severity expectation, or any expectation that could not run."""
+        return self.status is Status.EXCEPTION or (
+            self.status is Status.FAILED and self.severity is Severity.ERROR
+        )
+
+    @property
+    def is_warning(self) -> bool:
+        return self.status is Status.FAILED and self.severity is Severity.WARNING
+
+
+@dataclass
+class SuiteRun:
+    name: str
+    description: str
+    outcomes: list[ExpectationOutcome]
+    seconds: float = 0.0
+    skipped_reason: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.skipped_reason is not None
+
+
+@dataclass
+class DqResult:
+    db_path: Path
+    out_dir: Path
+    suites: list[SuiteRun]
+    timings: dict[str, float]
+    started_at: str
+    ge_version: str
+    data_docs_index: Path | None = None
+
+    @property
+    def outcomes(self) -> list[ExpectationOutcome]:
+        return [outcome for suite in self.suites for outcome in suite.outcomes]
+
+    @property
+    def errors(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.is_error]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.is_warning]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ERRORS if self.errors else EXIT_OK
+
+
+class DatabaseUnreadableError(RuntimeError):
+    """The DuckDB file is missing, is not a DuckDB database, or is locked by a writer."""
