@@ -1,0 +1,56 @@
+{#- Every intervention, whatever made it: the interventions feed (orphans excluded) and the policy step.
+    origin says which. Feed rows have no policy columns; policy rows have no loaded_from. -#}
+with
+
+feed_interventions as (
+    select * from {{ ref('int_interventions__checked') }}
+    where not is_orphan
+),
+
+policy_interventions as (
+    select * from {{ ref('int_policy_interventions') }}
+),
+
+combined as (
+    select
+        intervention_id,
+        customer_id,
+        journey_stage,
+        recommended_action,
+        confidence,
+        requires_human_approval,
+        triggered_by_signals,
+        evaluation_latency_ms,
+        generated_at,
+        'feed' as origin,
+        cast(null as varchar) as policy_version,
+        cast(null as varchar) as decision_id,
+        cast(null as varchar) as approval_status,
+        cast(null as varchar) as reason
+    from feed_interventions
+
+    union all
+
+    select
+        intervention_id,
+        customer_id,
+        journey_stage,
+        recommended_action,
+        confidence,
+        requires_human_approval,
+        triggered_by_signals,
+        evaluation_latency_ms,
+        generated_at,
+        'policy' as origin,
+        policy_version,
+        decision_id,
+        approval_status,
+        reason
+    from policy_interventions
+),
+
+final as (
+    select * from combined
+)
+
+select * from final
