@@ -1,5 +1,6 @@
-{#- Staged outcomes with their reference checks: an outcome whose intervention is unknown (or an orphan), or
-    whose customer is unknown, is an orphan. The intervention's customer is authoritative. -#}
+{#- Staged outcomes with their reference checks: an outcome whose intervention is unknown (neither a
+    non-orphan feed intervention nor one the policy made), or whose customer is unknown, is an orphan.
+    The intervention's customer is authoritative. -#}
 with
 
 outcomes as (
@@ -10,9 +11,19 @@ customers as (
     select * from {{ ref('stg_customers') }}
 ),
 
+feed_interventions as (
+    select * from {{ ref('int_interventions__checked') }}
+),
+
+policy_interventions as (
+    select * from {{ ref('int_policy_interventions') }}
+),
+
 known_interventions as (
-    select intervention_id from {{ ref('int_interventions__checked') }}
+    select intervention_id from feed_interventions
     where not is_orphan
+    union
+    select intervention_id from policy_interventions
 ),
 
 final as (
