@@ -1,4 +1,9 @@
-"""Load ``severity.yml``: each expectation id's severity and the suites' parameters."""
+"""Load ``severity.yml`` (each expectation id's severity, the suites' parameters) and the policy thresholds.
+
+The policy guardrails use the thresholds the policy step itself uses, read from ``policy/policy.yml``
+(never copied here): they become the ``policy_*`` parameters in ``POLICY_PARAMS``. When that file does
+not exist, the expectations that need them are skipped with a note.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,14 @@ from typing import Any
 import yaml
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("severity.yml")
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy" / "policy.yml"
+# suite parameter -> its key path in policy/policy.yml
+POLICY_PARAMS: Mapping[str, tuple[str, ...]] = {
+    "policy_high_value_account_value": ("approval", "high_value_account_value"),
+    "policy_high_risk_score": ("approval", "high_risk_score"),
+    "policy_confidence_floor": ("confidence", "floor"),
+    "policy_cooldown_days": ("suppression", "cooldown_days"),
+}
 
 
 class Severity(StrEnum):
@@ -59,7 +72,27 @@ class DqConfig:
             raise DqConfigError("severity.yml does not match expectations/suites.py: " + "; ".join(problems))
 
 
-def load_config(path: Path | None = None) -> DqConfig:
+def load_policy_params(path: Path) -> dict[str, float]:
+    """The ``policy_*`` parameters from the policy config; {} when the file does not exist."""
+    if not path.exists():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DqConfigError(f"cannot read {path}: {exc}") from exc
+    params: dict[str, float] = {}
+    for name, keys in POLICY_PARAMS.items():
+        value: Any = raw
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DqConfigError(f"{path}: {'.'.join(keys)} must be a number (the policy guardrails use it)")
+        params[name] = value
+    return params
+
+
+def load_config(path: Path | None = None, policy_path: Path | None = DEFAULT_POLICY_PATH) -> DqConfig:
+    """severity.yml at ``path`` plus the policy thresholds at ``policy_path`` (None: none)."""
     path = path or DEFAULT_CONFIG_PATH
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -85,4 +118,9 @@ def load_config(path: Path | None = None) -> DqConfig:
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         raise DqConfigError(f"{path}: params must be a mapping")
+    clash = sorted(set(params) & set(POLICY_PARAMS))
+    if clash:
+        raise DqConfigError(f"{path}: {', '.join(clash)} come from the policy config; remove them here")
+    if policy_path is not None:
+        params = {**params, **load_policy_params(policy_path)}
     return DqConfig(severities=severities, params=params, suite_of=suite_of)

@@ -14,6 +14,7 @@ from expectations.results import (
     DqResult,
     ExpectationOutcome,
     Status,
+    SuiteRun,
 )
 
 SUMMARY_FILE = "dq_summary.json"
@@ -43,7 +44,16 @@ def _outcome_json(outcome: ExpectationOutcome) -> dict[str, Any]:
         "offending_keys_truncated": outcome.keys_truncated,
         "observed": outcome.observed,
         "exception": outcome.exception,
+        "informational": outcome.informational,
     }
+
+
+def _partial_note(suite: SuiteRun) -> str | None:
+    """For a suite that ran with some expectations skipped: which, and why."""
+    skipped = [o for o in suite.outcomes if o.status is Status.SKIPPED]
+    if not skipped:
+        return None
+    return "; ".join(f"{o.expectation_id} {o.description}" for o in skipped)
 
 
 def summary_dict(result: DqResult) -> dict[str, Any]:
@@ -70,6 +80,7 @@ def summary_dict(result: DqResult) -> dict[str, Any]:
             "failed_by_severity": by_severity,
             "errors": len(result.errors),
             "warnings": len(result.warnings),
+            "informational": len(result.notices),
         },
         "timings_s": {name: round(seconds, 3) for name, seconds in result.timings.items()},
         "suites": [
@@ -77,10 +88,12 @@ def summary_dict(result: DqResult) -> dict[str, Any]:
                 "name": suite.name,
                 "description": suite.description,
                 "status": "skipped" if suite.skipped else "ran",
-                "note": suite.skipped_reason,
+                "informational": suite.informational,
+                "note": suite.skipped_reason or _partial_note(suite),
                 "expectations": len(suite.outcomes),
                 "passed": sum(1 for o in suite.outcomes if o.status is Status.PASSED),
                 "failed": sum(1 for o in suite.outcomes if o.status in (Status.FAILED, Status.EXCEPTION)),
+                "skipped": sum(1 for o in suite.outcomes if o.status is Status.SKIPPED),
                 "seconds": round(suite.seconds, 3),
             }
             for suite in result.suites
@@ -98,7 +111,7 @@ def summary_dict(result: DqResult) -> dict[str, Any]:
 
 def describe(outcome: ExpectationOutcome) -> str:
     """One line naming the finding, e.g. ``WARNING orphan_signals: 1 row (S009 → customer C999)``."""
-    tag = "ERROR" if outcome.is_error else "WARNING"
+    tag = "ERROR" if outcome.is_error else "INFO" if outcome.is_notice else "WARNING"
     if outcome.status is Status.EXCEPTION:
         return f"{tag:<7} {outcome.expectation_id}: not evaluated on {outcome.table}: {outcome.exception}"
     count = outcome.unexpected_count
@@ -122,15 +135,23 @@ def terminal_summary(result: DqResult) -> str:
             lines.append(f"  suite {suite.name}: SKIPPED ({suite.skipped_reason})")
             continue
         failed = sum(1 for o in suite.outcomes if o.status in (Status.FAILED, Status.EXCEPTION))
+        skipped = sum(1 for o in suite.outcomes if o.status is Status.SKIPPED)
+        ran = len(suite.outcomes) - skipped
+        tail = f", {skipped} skipped" if skipped else ""
+        kind = " (informational)" if suite.informational else ""
         lines.append(
-            f"  suite {suite.name}: {len(suite.outcomes)} expectations, "
-            f"{len(suite.outcomes) - failed} passed, {failed} failed ({suite.seconds:.2f} s)"
+            f"  suite {suite.name}{kind}: {len(suite.outcomes)} expectations, "
+            f"{ran - failed} passed, {failed} failed{tail} ({suite.seconds:.2f} s)"
         )
     findings = result.errors + result.warnings
     lines.extend(describe(o) for o in findings)
-    errors, warnings = len(result.errors), len(result.warnings)
+    if result.notices:
+        lines.append("Informational (operational flags, not data defects; they never fail the run):")
+        lines.extend(describe(o) for o in result.notices)
+    errors, warnings, notices = len(result.errors), len(result.warnings), len(result.notices)
     lines.append(
         f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
+        f", {notices} informational"
         f" in {result.timings.get('total_s', 0.0):.1f} s — exit {result.exit_code}"
     )
     docs = f", {result.data_docs_index}" if result.data_docs_index else ""
@@ -151,6 +172,7 @@ def _testcase(parent: ET.Element, outcome: ExpectationOutcome, seconds: float) -
         ("severity", outcome.severity.value),
         ("status", outcome.status.value),
         ("unexpected_count", "" if outcome.unexpected_count is None else str(outcome.unexpected_count)),
+        ("informational", "true" if outcome.informational else "false"),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     line = describe(outcome)
@@ -161,8 +183,8 @@ def _testcase(parent: ET.Element, outcome: ExpectationOutcome, seconds: float) -
         ET.SubElement(case, "error", message=line, type="exception").text = body
     elif outcome.is_error:
         ET.SubElement(case, "failure", message=line, type="error-severity").text = body
-    elif outcome.is_warning:
-        # Warnings must not fail CI: a passing testcase that says what it found.
+    elif outcome.is_warning or outcome.is_notice:
+        # Warnings (and informational flags) must not fail CI: a passing testcase that says what it found.
         ET.SubElement(case, "system-out").text = body
 
 

@@ -38,6 +38,9 @@ class ExpectationOutcome:
     keys_truncated: bool = False
     observed: Any = None
     exception: str | None = None
+    # From an informational suite: a failed warning is an operational flag, listed apart from the
+    # data-quality warnings (an error-severity failure still fails the run).
+    informational: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -48,7 +51,13 @@ class ExpectationOutcome:
 
     @property
     def is_warning(self) -> bool:
-        return self.status is Status.FAILED and self.severity is Severity.WARNING
+        """A data-quality warning: reported, never fails the run."""
+        return self.status is Status.FAILED and self.severity is Severity.WARNING and not self.informational
+
+    @property
+    def is_notice(self) -> bool:
+        """A failed warning of an informational suite: an operational flag, not a data defect."""
+        return self.status is Status.FAILED and self.severity is Severity.WARNING and self.informational
 
 
 @dataclass
@@ -58,9 +67,11 @@ class SuiteRun:
     outcomes: list[ExpectationOutcome]
     seconds: float = 0.0
     skipped_reason: str | None = None
+    informational: bool = False
 
     @property
     def skipped(self) -> bool:
+        """Nothing in the suite ran (its note says why); some expectations alone may be skipped too."""
         return self.skipped_reason is not None
 
 
@@ -85,6 +96,10 @@ class DqResult:
     @property
     def warnings(self) -> list[ExpectationOutcome]:
         return [outcome for outcome in self.outcomes if outcome.is_warning]
+
+    @property
+    def notices(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.is_notice]
 
     @property
     def exit_code(self) -> int:

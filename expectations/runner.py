@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
+import string
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from expectations import ge_compat, gx_build
-from expectations.config import DqConfig, DqConfigError, load_config
+from expectations.config import POLICY_PARAMS, DqConfig, DqConfigError, Severity, load_config
 from expectations.extract import outcome_from_result
 from expectations.reports import DOCS_DIR, write_reports, write_unreadable_reports
 from expectations.results import (
@@ -21,7 +24,7 @@ from expectations.results import (
     Status,
     SuiteRun,
 )
-from expectations.suites import SUITES, SuiteSpec, declared_ids
+from expectations.suites import SUITES, ExpectationSpec, SuiteSpec, declared_ids
 
 
 def list_tables(db_path: Path) -> frozenset[str]:
@@ -66,42 +69,112 @@ def _select(suites: Sequence[str | SuiteSpec] | None) -> list[SuiteSpec]:
     return selected
 
 
-def _skipped(suite: SuiteSpec, missing: Sequence[str], config: DqConfig) -> SuiteRun:
-    reason = f"table{'s' if len(missing) > 1 else ''} not built yet: {', '.join(missing)}"
-    outcomes = [
-        ExpectationOutcome(
-            suite=suite.name,
-            expectation_id=spec.id,
-            severity=config.severity_of(spec.id),
-            table=spec.table,
-            kind=spec.kind,
-            description=f"suite {suite.name} skipped: {reason}",
-            status=Status.SKIPPED,
-        )
-        for spec in suite.expectations
-    ]
-    return SuiteRun(name=suite.name, description=suite.description, outcomes=outcomes, skipped_reason=reason)
+def _missing_params(spec: ExpectationSpec, params: Mapping[str, Any]) -> list[str]:
+    if spec.kind != "rows":
+        return []
+    template = string.Template(str(spec.kwargs.get("query", "")))
+    return [name for name in template.get_identifiers() if name not in params]
 
 
-def _run_suite(session: gx_build.GxSession, suite: SuiteSpec, config: DqConfig) -> SuiteRun:
+def _format_reason(missing: Sequence[str], unset: Sequence[str]) -> str | None:
+    reasons = []
+    if missing:
+        reasons.append(f"table{'s' if len(missing) > 1 else ''} not built yet: {', '.join(missing)}")
+    if unset:
+        found = " (policy/policy.yml not found)" if any(name in POLICY_PARAMS for name in unset) else ""
+        reasons.append(f"not configured: {', '.join(unset)}{found}")
+    return "; ".join(reasons) or None
+
+
+def skip_reasons(
+    specs: Sequence[ExpectationSpec], tables: frozenset[str], params: Mapping[str, Any]
+) -> tuple[dict[str, str], str | None]:
+    """Why each spec cannot run (tables not built yet, parameters not configured): id -> reason, and
+    one reason for them all (every missing table and parameter, in order), or None when all can run."""
+    reasons: dict[str, str] = {}
+    all_missing: dict[str, None] = {}
+    all_unset: dict[str, None] = {}
+    for spec in specs:
+        missing = [table for table in spec.tables if table.lower() not in tables]
+        unset = _missing_params(spec, params)
+        reason = _format_reason(missing, unset)
+        if reason is not None:
+            reasons[spec.id] = reason
+            all_missing.update(dict.fromkeys(missing))
+            all_unset.update(dict.fromkeys(unset))
+    return reasons, _format_reason(list(all_missing), list(all_unset))
+
+
+def _skipped_outcome(
+    suite: SuiteSpec, spec: ExpectationSpec, reason: str, config: DqConfig
+) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        suite=suite.name,
+        expectation_id=spec.id,
+        severity=config.severity_of(spec.id),
+        table=spec.table,
+        kind=spec.kind,
+        description=f"skipped: {reason}",
+        status=Status.SKIPPED,
+        informational=suite.informational,
+    )
+
+
+def _failed_to_run(
+    suite: SuiteSpec, spec: ExpectationSpec, severity: Severity, message: str
+) -> ExpectationOutcome:
+    """An expectation Great Expectations could not evaluate: an exception, which fails the run."""
+    return ExpectationOutcome(
+        suite=suite.name,
+        expectation_id=spec.id,
+        severity=severity,
+        table=spec.table,
+        kind=spec.kind,
+        description=spec.text,
+        status=Status.EXCEPTION,
+        exception=message,
+        informational=suite.informational,
+    )
+
+
+def _run_suite(
+    session: gx_build.GxSession, suite: SuiteSpec, skipped: Mapping[str, str], config: DqConfig
+) -> SuiteRun:
+    """Run the suite's expectations that are not in ``skipped`` (id -> reason); those get a skipped outcome."""
     started = time.perf_counter()
-    by_id: dict[str, ExpectationOutcome] = {}
+    by_id: dict[str, ExpectationOutcome] = {
+        spec.id: _skipped_outcome(suite, spec, skipped[spec.id], config)
+        for spec in suite.expectations
+        if spec.id in skipped
+    }
     limit = config.max_offending_keys
-    for group in gx_build.plan_groups(suite):
+    runnable = dataclasses.replace(
+        suite, expectations=tuple(spec for spec in suite.expectations if spec.id not in skipped)
+    )
+    for group in gx_build.plan_groups(runnable):
         severities = {spec.id: config.severity_of(spec.id) for spec in group.specs}
         expectations = [
             gx_build.build_expectation(spec, config.params, severities[spec.id].value) for spec in group.specs
         ]
         specs = {spec.id: spec for spec in group.specs}
-        for result in session.validate(group, expectations, limit):
+        try:
+            results = session.validate(group, expectations, limit)
+        except ge_compat.GeCompatError:
+            raise
+        except Exception as exc:  # e.g. a table GE cannot read (a view over a missing table)
+            message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            for spec in group.specs:
+                by_id[spec.id] = _failed_to_run(suite, spec, severities[spec.id], message)
+            continue
+        for result in results:
             spec_id = gx_build.spec_id_of(result)
             if spec_id not in specs:
                 raise RuntimeError(
                     f"Great Expectations returned a result for an unknown expectation: {spec_id}"
                 )
-            by_id[spec_id] = outcome_from_result(
-                suite.name, specs[spec_id], severities[spec_id], result, limit
-            )
+            outcome = outcome_from_result(suite.name, specs[spec_id], severities[spec_id], result, limit)
+            outcome.informational = suite.informational
+            by_id[spec_id] = outcome
     missing = [spec.id for spec in suite.expectations if spec.id not in by_id]
     if missing:
         raise RuntimeError(f"Great Expectations returned no result for: {', '.join(missing)}")
@@ -111,6 +184,7 @@ def _run_suite(session: gx_build.GxSession, suite: SuiteSpec, config: DqConfig) 
         description=suite.description,
         outcomes=outcomes,
         seconds=time.perf_counter() - started,
+        informational=suite.informational,
     )
 
 
@@ -122,7 +196,8 @@ def run_suites(
 ) -> DqResult:
     """Run ``suites`` (names or specs; default all) on ``db_path`` and write the reports under ``out_dir``.
 
-    Suites whose tables do not exist yet are skipped with a note. The database is only ever opened
+    Expectations whose tables do not exist yet (or whose parameters are not configured) are skipped
+    with a note; a suite with none left is reported as skipped. The database is only ever opened
     read-only and is released before this returns (also on failure). Raises DatabaseUnreadableError
     (after writing a minimal summary and JUnit file) when the file cannot be opened or read, and
     DqConfigError when severity.yml and the declared suites disagree.
@@ -143,14 +218,22 @@ def run_suites(
         raise
     timings["preflight_s"] = time.perf_counter() - started
 
-    runnable: list[SuiteSpec] = []
+    runnable: list[tuple[SuiteSpec, dict[str, str]]] = []
     runs: dict[str, SuiteRun] = {}
     for suite in selected:
-        missing = [table for table in suite.tables if table.lower() not in tables]
-        if missing:
-            runs[suite.name] = _skipped(suite, missing, config)
+        skipped, suite_reason = skip_reasons(suite.expectations, tables, config.params)
+        if len(skipped) == len(suite.expectations):
+            runs[suite.name] = SuiteRun(
+                name=suite.name,
+                description=suite.description,
+                outcomes=[
+                    _skipped_outcome(suite, spec, skipped[spec.id], config) for spec in suite.expectations
+                ],
+                skipped_reason=suite_reason,
+                informational=suite.informational,
+            )
         else:
-            runnable.append(suite)
+            runnable.append((suite, skipped))
 
     docs_index: Path | None = None
     if runnable:
@@ -162,8 +245,8 @@ def run_suites(
             write_unreadable_reports(out_dir, db_path, str(exc), started_at)
             raise
         with session:
-            for suite in runnable:
-                runs[suite.name] = _run_suite(session, suite, config)
+            for suite, skipped in runnable:
+                runs[suite.name] = _run_suite(session, suite, skipped, config)
             docs_started = time.perf_counter()
             docs_index = session.build_docs()
             timings["data_docs_s"] = time.perf_counter() - docs_started

@@ -11,7 +11,13 @@ Adding a suite or an expectation is adding entries here (and its severity in ``s
 - ``key``: the columns that name an offending row in the reports (``S009``, ``C001/2025-01-01``);
 - ``label``: for ``rows`` kinds, how to describe one offending row
   (``{signal_id} → customer {customer_id}``);
-- ``reads``: other tables a ``rows`` query reads, so the suite is skipped when they do not exist yet.
+- ``reads``: other tables a ``rows`` query reads. An expectation whose tables do not exist yet, or
+  whose ``$param`` is not configured (the policy thresholds come from ``policy/policy.yml``), is
+  skipped with a note; a suite with nothing left to run is reported as skipped.
+
+A suite may be ``informational``: its findings are operational flags (stalled customers), not data
+defects. They keep their severity from ``severity.yml`` but every report lists them apart from the
+data-quality findings and counts them separately.
 
 The checks run in DuckDB through SQL; literal braces in queries must be doubled (``{{``), as GE
 formats them with ``str.format``.
@@ -80,6 +86,7 @@ class SuiteSpec:
     name: str
     description: str
     expectations: Sequence[ExpectationSpec]
+    informational: bool = False
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -118,7 +125,53 @@ STATE_LOG = "staging.stg_journey_state_log"
 SIGNALS = "staging.stg_signals"
 INTERVENTIONS = "staging.stg_interventions"
 OUTCOMES_TABLE = "staging.stg_outcomes"
+STAGED = {
+    "customers": CUSTOMERS,
+    "journey_state_log": STATE_LOG,
+    "signals": SIGNALS,
+    "interventions": INTERVENTIONS,
+    "outcomes": OUTCOMES_TABLE,
+}
+FEED_ACCOUNTING = "quality.feed_accounting"
+REJECTED_ROWS = "quality.rejected_rows"
+ORPHAN_RECORDS = "quality.orphan_records"
+INVALID_TRANSITIONS = "quality.invalid_transitions"
+MISSING_OUTCOMES = "quality.missing_outcomes"
+JOURNEY_STATES = "marts.journey_states"
+RISK_SCORES = "marts.customer_risk_scores"
+RISK_HISTORY = "marts.customer_risk_history"
 POLICY_INTERVENTIONS = "policy.interventions"
+
+# Every mart and the columns that make a row unique (its grain).
+MART_KEYS: Mapping[str, tuple[str, ...]] = {
+    JOURNEY_STATES: ("customer_id",),
+    "marts.journey_transitions": ("customer_id", "transitioned_at"),
+    "marts.customer_signals": ("customer_id",),
+    RISK_SCORES: ("customer_id",),
+    RISK_HISTORY: ("customer_id", "as_of_date"),
+    "marts.customer_risk_changes": ("customer_id",),
+    "marts.intervention_outcomes": ("intervention_id",),
+    "marts.kpi_overview": ("as_of_date",),
+    "marts.kpi_by_segment": ("segment",),
+    "marts.kpi_by_action": ("recommended_action",),
+    "marts.kpi_by_stage": ("journey_stage",),
+}
+# The risk factors: each has a <factor>_factor in [0, 1] and a <factor>_contribution column.
+RISK_FACTORS = (
+    "signal_pressure",
+    "time_in_state_friction",
+    "invalid_transition",
+    "early_tenure",
+    "prior_risk_tier",
+    "stage_risk",
+)
+# Where an orphan can come from (quality.orphan_records.source) -> expectation id.
+ORPHAN_SOURCES = {
+    "journey_state_log": "orphan_journey_rows",
+    "signals": "orphan_signals",
+    "interventions": "orphan_interventions",
+    "outcomes": "orphan_outcomes",
+}
 
 STATE_KEY = ("customer_id", "state_entered_at")
 
@@ -339,6 +392,197 @@ INPUTS = SuiteSpec(
             description="A signal an intervention cites must be detected on or before the intervention.",
         ),
         rows(
+            "feed_accounting_balances",
+            FEED_ACCOUNTING,
+            "with\n"
+            + ",\n".join(
+                f"{feed} as (select '{feed}' as source, count(*) as staged_rows from {table})"
+                for feed, table in STAGED.items()
+            )
+            + ",\n"
+            + "staged as ("
+            + " union all ".join(f"select * from {feed}" for feed in STAGED)
+            + ")"
+            + f"""
+            ,
+            accounting as (select * from {{batch}}),
+            rejected as (
+                select source, count(*) as rejected_rows from {REJECTED_ROWS} group by source
+            ),
+            compared as (
+                select
+                    coalesce(accounting.source, staged.source) as source,
+                    accounting.input_records,
+                    accounting.staged_records,
+                    coalesce(staged.staged_rows, 0) as staged_rows,
+                    coalesce(rejected.rejected_rows, 0) as rejected_rows,
+                    accounting.collapsed_duplicates
+                from accounting
+                full outer join staged on staged.source = accounting.source
+                left join rejected on rejected.source = coalesce(accounting.source, staged.source)
+            )
+            select
+                source,
+                input_records,
+                staged_rows,
+                rejected_rows,
+                collapsed_duplicates,
+                case
+                    when input_records is null
+                        then 'no row in quality.feed_accounting (' || staged_rows || ' staged)'
+                    when input_records
+                        <> staged_rows + rejected_rows + coalesce(collapsed_duplicates, 0)
+                        then input_records || ' input ≠ ' || staged_rows || ' staged + '
+                        || rejected_rows || ' rejected + ' || coalesce(collapsed_duplicates, 0) || ' collapsed'
+                    else 'staged_records ' || staged_records || ' ≠ ' || staged_rows || ' rows staged'
+                end as problem
+            from compared
+            where input_records is null
+                or input_records is distinct from staged_rows + rejected_rows + coalesce(collapsed_duplicates, 0)
+                or staged_records is distinct from staged_rows
+            order by source
+            """,
+            key=("source",),
+            label="{source}: {problem}",
+            reads=(*STAGED.values(), REJECTED_ROWS),
+            description=(
+                "Nothing is lost: per feed, input records = rows in stg_<feed> + rows in "
+                "quality.rejected_rows + collapsed exact duplicates (quality.feed_accounting)."
+            ),
+        ),
+    ),
+)
+
+ORPHANS = SuiteSpec(
+    name="orphans",
+    description=(
+        "Records that reference an unknown customer, signal or intervention, as listed in "
+        "quality.orphan_records (quarantined out of the marts, reported)."
+    ),
+    expectations=tuple(
+        rows(
+            expectation_id,
+            ORPHAN_RECORDS,
+            f"""
+            with orphans as (select * from {{batch}})
+            select
+                orphans.record_key,
+                orphans.customer_id,
+                replace(orphans.missing_reference, '_id', '') as reference,
+                orphans.missing_key
+            from orphans
+            where orphans.source = '{source}'
+            order by record_key, missing_key
+            """,
+            key=("record_key",),
+            label="{record_key} → {reference} {missing_key}",
+            reads=(),
+            description=f"Orphan {source} records: they reference an unknown customer, signal or intervention.",
+        )
+        for source, expectation_id in ORPHAN_SOURCES.items()
+    ),
+)
+
+JOURNEY = SuiteSpec(
+    name="journey",
+    description="Journey paths the journey map does not allow, and customers without a journey.",
+    expectations=(
+        rows(
+            "invalid_transitions",
+            INVALID_TRANSITIONS,
+            """
+            with transitions as (select * from {batch})
+            select customer_id, from_stage, to_stage, transitioned_at, is_current
+            from transitions
+            order by customer_id, transitioned_at
+            """,
+            key=("customer_id",),
+            label="{customer_id}: {from_stage} → {to_stage} on {transitioned_at}",
+            reads=(),
+            description="Transitions not in the journey map (seeds/ref_journey_transitions.csv).",
+        ),
+        rows(
+            "customers_without_journey_row",
+            JOURNEY_STATES,
+            """
+            with states as (select * from {batch})
+            select customer_id, segment
+            from states
+            where not has_journey_row
+            order by customer_id
+            """,
+            key=("customer_id",),
+            label="{customer_id} ({segment}): no journey_state_log row",
+            reads=(),
+            description="Known customers with no row in the journey state log (no current stage).",
+        ),
+    ),
+)
+
+JOURNEY_SLA = SuiteSpec(
+    name="journey_sla",
+    description=(
+        "Informational, not a data defect: customers past their stage SLA (seeds/ref_stage_slas.csv). "
+        "The sample's stalled customers (C001, C004, C006, C007) are intended: they feed time-in-state risk."
+    ),
+    informational=True,
+    expectations=(
+        rows(
+            "stalled_customers",
+            JOURNEY_STATES,
+            """
+            with states as (select * from {batch})
+            select customer_id, journey_stage, days_in_state, stage_sla_days
+            from states
+            where is_stalled
+            order by customer_id
+            """,
+            key=("customer_id",),
+            label="{customer_id}: {days_in_state} days in {journey_stage} > SLA {stage_sla_days}",
+            reads=(),
+            description="Customers whose days_in_state is past their stage's SLA (is_stalled).",
+        ),
+    ),
+)
+
+OUTCOMES = SuiteSpec(
+    name="outcomes",
+    description="Interventions without an outcome (pending, overdue) and outcomes that contradict their intervention.",
+    expectations=(
+        rows(
+            "missing_outcomes",
+            MISSING_OUTCOMES,
+            """
+            with missing as (select * from {batch})
+            select intervention_id, customer_id, generated_at, age_days, outcome_overdue_days
+            from missing
+            where not is_overdue
+            order by intervention_id
+            """,
+            key=("intervention_id",),
+            label="{intervention_id} (customer {customer_id}, {age_days} of {outcome_overdue_days} days)",
+            reads=(),
+            description="Interventions with no outcome yet, still inside the outcome window (pending).",
+        ),
+        rows(
+            "overdue_outcomes",
+            MISSING_OUTCOMES,
+            """
+            with missing as (select * from {batch})
+            select intervention_id, customer_id, generated_at, age_days, outcome_overdue_days
+            from missing
+            where is_overdue
+            order by intervention_id
+            """,
+            key=("intervention_id",),
+            label="{intervention_id} (customer {customer_id}, {age_days} days > {outcome_overdue_days})",
+            reads=(),
+            description=(
+                "Interventions with no outcome past the outcome window "
+                "(outcome_overdue_days in seeds/ref_kpi_parameters.csv)."
+            ),
+        ),
+        rows(
             "outcomes_measured_after_intervention",
             OUTCOMES_TABLE,
             f"""
@@ -358,84 +602,6 @@ INPUTS = SuiteSpec(
             label="{outcome_id} of {intervention_id}: measured {measured_at} before generated {generated_at}",
             reads=(INTERVENTIONS,),
             description="An outcome cannot be measured before its intervention was generated.",
-        ),
-    ),
-)
-
-ORPHANS = SuiteSpec(
-    name="orphans",
-    description="References to unknown customers, signals or interventions (quarantined, reported).",
-    expectations=(
-        rows(
-            "orphan_signals",
-            SIGNALS,
-            f"""
-            with signals as (select * from {{batch}})
-            select signals.signal_id, signals.customer_id
-            from signals
-            where signals.customer_id is not null
-                and signals.customer_id not in (
-                    select customer_id from {CUSTOMERS} where customer_id is not null
-                )
-            order by signal_id
-            """,
-            key=("signal_id",),
-            label="{signal_id} → customer {customer_id}",
-            reads=(CUSTOMERS,),
-            description="Signals whose customer is unknown.",
-        ),
-        rows(
-            "orphan_interventions",
-            INTERVENTIONS,
-            f"""
-            with interventions as (select * from {{batch}})
-            select interventions.intervention_id, interventions.customer_id
-            from interventions
-            where interventions.customer_id is not null
-                and interventions.customer_id not in (
-                    select customer_id from {CUSTOMERS} where customer_id is not null
-                )
-            order by intervention_id
-            """,
-            key=("intervention_id",),
-            label="{intervention_id} → customer {customer_id}",
-            reads=(CUSTOMERS,),
-            description="Interventions whose customer is unknown.",
-        ),
-        rows(
-            "interventions_citing_unknown_signals",
-            INTERVENTIONS,
-            f"""
-            with cited as (
-                select intervention_id, unnest(triggered_by_signals) as signal_id from {{batch}}
-            )
-            select cited.intervention_id, cited.signal_id
-            from cited
-            where cited.signal_id not in (select signal_id from {SIGNALS} where signal_id is not null)
-            order by intervention_id, signal_id
-            """,
-            key=("intervention_id", "signal_id"),
-            label="{intervention_id} → signal {signal_id}",
-            reads=(SIGNALS,),
-            description="Interventions that cite a signal that is not in the signals feed.",
-        ),
-        rows(
-            "orphan_outcomes",
-            OUTCOMES_TABLE,
-            f"""
-            with outcomes as (select * from {{batch}})
-            select outcomes.outcome_id, outcomes.intervention_id
-            from outcomes
-            where outcomes.intervention_id is not null
-                and outcomes.intervention_id not in (
-                    select intervention_id from {INTERVENTIONS} where intervention_id is not null
-                )
-            order by outcome_id
-            """,
-            key=("outcome_id",),
-            label="{outcome_id} → intervention {intervention_id}",
-            reads=(INTERVENTIONS,),
-            description="Outcomes whose intervention is unknown.",
         ),
         rows(
             "outcomes_customer_mismatch",
@@ -460,9 +626,124 @@ ORPHANS = SuiteSpec(
     ),
 )
 
+
+def _mart_name(table: str) -> str:
+    return table.rpartition(".")[2]
+
+
+def _mart_key_specs(table: str, key: tuple[str, ...]) -> list[ExpectationSpec]:
+    name = _mart_name(table)
+    specs = [not_null(f"{name}_{column}_not_null", table, column, key) for column in key]
+    if len(key) == 1:
+        specs.append(unique(f"{name}_key_unique", table, key[0]))
+    else:
+        specs.append(_spec(f"{name}_key_unique", table, "compound_unique", key, column_list=list(key)))
+    return specs
+
+
+def _contributions_sum(table: str) -> ExpectationSpec:
+    total = " + ".join(f"{factor}_contribution" for factor in RISK_FACTORS)
+    return rows(
+        f"{_mart_name(table)}_contributions_sum_to_score",
+        table,
+        f"""
+        with scores as (select * from {{batch}})
+        select
+            customer_id,
+            as_of_date,
+            risk_score,
+            {total} as contributions_total
+        from scores
+        where risk_score is not null
+            and (
+                ({total}) is null
+                or abs(risk_score - ({total})) > $contribution_sum_tolerance
+            )
+        order by customer_id, as_of_date
+        """,
+        key=("customer_id", "as_of_date") if table == RISK_HISTORY else ("customer_id",),
+        label="{customer_id} on {as_of_date}: risk_score {risk_score} ≠ sum of contributions {contributions_total}",
+        reads=(),
+        description=(
+            "risk_score equals the sum of its factor contributions "
+            f"({', '.join(RISK_FACTORS)}) within contribution_sum_tolerance."
+        ),
+    )
+
+
+MARTS = SuiteSpec(
+    name="marts",
+    description="The analyst-facing marts: keys present and unique, risk scores and factors in [0, 1], "
+    "factor contributions summing to the score.",
+    expectations=(
+        *(spec for table, key in MART_KEYS.items() for spec in _mart_key_specs(table, key)),
+        not_null("customer_risk_scores_risk_score_not_null", RISK_SCORES, "risk_score", ("customer_id",)),
+        between(
+            "customer_risk_scores_risk_score_in_unit_interval",
+            RISK_SCORES,
+            "risk_score",
+            ("customer_id",),
+            0,
+            1,
+        ),
+        *(
+            between(
+                f"customer_risk_scores_{factor}_factor_in_unit_interval",
+                RISK_SCORES,
+                f"{factor}_factor",
+                ("customer_id",),
+                0,
+                1,
+            )
+            for factor in RISK_FACTORS
+        ),
+        not_null(
+            "customer_risk_history_risk_score_not_null",
+            RISK_HISTORY,
+            "risk_score",
+            ("customer_id", "as_of_date"),
+        ),
+        between(
+            "customer_risk_history_risk_score_in_unit_interval",
+            RISK_HISTORY,
+            "risk_score",
+            ("customer_id", "as_of_date"),
+            0,
+            1,
+        ),
+        _contributions_sum(RISK_SCORES),
+        _contributions_sum(RISK_HISTORY),
+    ),
+)
+
+# The risk score a policy intervention was decided on: the history row of its generated_at date,
+# else the current score (joined on customer_id), with the customer's account_value.
+_POLICY_CONTEXT = f"""
+    policy_interventions as (select * from {{batch}}),
+    context as (
+        select
+            policy_interventions.intervention_id,
+            policy_interventions.customer_id,
+            policy_interventions.recommended_action,
+            policy_interventions.confidence,
+            policy_interventions.requires_human_approval,
+            states.account_value,
+            coalesce(history.risk_score, scores.risk_score) as risk_score
+        from policy_interventions
+        left join {JOURNEY_STATES} as states on states.customer_id = policy_interventions.customer_id
+        left join {RISK_SCORES} as scores on scores.customer_id = policy_interventions.customer_id
+        left join {RISK_HISTORY} as history
+            on history.customer_id = policy_interventions.customer_id
+            and history.as_of_date = policy_interventions.generated_at
+    )
+"""
+
 POLICY = SuiteSpec(
     name="policy",
-    description="Guardrails on what the policy step wrote (skipped until it has run once).",
+    description=(
+        "Guardrails on what the policy step wrote, with the thresholds of policy/policy.yml "
+        "(skipped until policy.interventions exists)."
+    ),
     expectations=(
         unique("policy_interventions_id_unique", POLICY_INTERVENTIONS, "intervention_id"),
         between(
@@ -474,39 +755,104 @@ POLICY = SuiteSpec(
             1,
         ),
         rows(
+            "policy_approval_required_high_value_high_risk",
+            POLICY_INTERVENTIONS,
+            f"""
+            with {_POLICY_CONTEXT}
+            select intervention_id, customer_id, account_value, risk_score
+            from context
+            where account_value > $policy_high_value_account_value
+                and risk_score > $policy_high_risk_score
+                and requires_human_approval is not true
+            order by intervention_id
+            """,
+            key=("intervention_id",),
+            label=(
+                "{intervention_id} (customer {customer_id}): account_value {account_value}, "
+                "risk_score {risk_score}, no human approval required"
+            ),
+            reads=(JOURNEY_STATES, RISK_SCORES, RISK_HISTORY),
+            description=(
+                "Human approval is required where account_value > approval.high_value_account_value and "
+                "risk_score > approval.high_risk_score (policy/policy.yml)."
+            ),
+        ),
+        rows(
+            "policy_monitor_only_below_confidence_floor",
+            POLICY_INTERVENTIONS,
+            """
+            with policy_interventions as (select * from {batch})
+            select intervention_id, customer_id, confidence, recommended_action
+            from policy_interventions
+            where confidence < $policy_confidence_floor
+                and recommended_action is distinct from 'monitor_only'
+            order by intervention_id
+            """,
+            key=("intervention_id",),
+            label="{intervention_id} (customer {customer_id}): confidence {confidence} but {recommended_action}",
+            reads=(),
+            description="Below confidence.floor (policy/policy.yml) the only action is monitor_only.",
+        ),
+        rows(
             "policy_no_second_open_intervention",
             POLICY_INTERVENTIONS,
             f"""
             with all_interventions as (
-                select intervention_id, customer_id from {INTERVENTIONS}
+                select intervention_id, customer_id, generated_at from {INTERVENTIONS}
                 union all
-                select intervention_id, customer_id from {{batch}}
+                select intervention_id, customer_id, generated_at from {{batch}}
             ),
             open_interventions as (
-                select all_interventions.intervention_id, all_interventions.customer_id
+                select all_interventions.intervention_id, all_interventions.customer_id, generated_at
                 from all_interventions
                 where all_interventions.intervention_id not in (
                     select intervention_id from {OUTCOMES_TABLE} where intervention_id is not null
                 )
+            ),
+            clashes as (
+                select later.customer_id, earlier.intervention_id as earlier_id, later.intervention_id as later_id
+                from open_interventions as later
+                inner join open_interventions as earlier
+                    on earlier.customer_id = later.customer_id
+                    and earlier.intervention_id <> later.intervention_id
+                    and (
+                        earlier.generated_at < later.generated_at
+                        or (
+                            earlier.generated_at = later.generated_at
+                            and earlier.intervention_id < later.intervention_id
+                        )
+                    )
+                    and date_diff('day', earlier.generated_at, later.generated_at) < $policy_cooldown_days
+                where later.intervention_id in (select intervention_id from {{batch}})
+                    or earlier.intervention_id in (select intervention_id from {{batch}})
+            ),
+            involved as (
+                select customer_id, earlier_id as intervention_id from clashes
+                union
+                select customer_id, later_id as intervention_id from clashes
             )
             select
                 customer_id,
                 count(*) as open_count,
                 string_agg(intervention_id, ', ' order by intervention_id) as intervention_ids
-            from open_interventions
+            from involved
             group by customer_id
-            having count(*) > 1
             order by customer_id
             """,
             key=("customer_id",),
             label="{customer_id}: {open_count} open ({intervention_ids})",
             reads=(INTERVENTIONS, OUTCOMES_TABLE),
-            description="A customer may have at most one open intervention (no outcome yet).",
+            description=(
+                "The policy may not add an open intervention (no outcome yet) for a customer who already has "
+                "one generated less than suppression.cooldown_days (policy/policy.yml) earlier."
+            ),
         ),
     ),
 )
 
-SUITES: Mapping[str, SuiteSpec] = {suite.name: suite for suite in (INPUTS, ORPHANS, POLICY)}
+SUITES: Mapping[str, SuiteSpec] = {
+    suite.name: suite for suite in (INPUTS, ORPHANS, JOURNEY, JOURNEY_SLA, OUTCOMES, MARTS, POLICY)
+}
 
 
 def declared_ids(suites: Mapping[str, SuiteSpec] = SUITES) -> dict[str, str]:

@@ -68,6 +68,11 @@ create table staging.stg_outcomes (
 insert into staging.stg_outcomes values
     ('O001', 'I001', 'C001', 'resolved', 3, 1, -0.25, 2000, false, date '2025-01-18'),
     ('O002', 'I002', 'C002', 'partial_improvement', 7, 0, -0.1, 500, false, date '2025-01-20');
+create schema quality;
+create table quality.orphan_records (
+    source varchar, record_key varchar, customer_id varchar, missing_reference varchar, missing_key varchar
+);
+insert into quality.orphan_records values ('signals', 'S009', 'C999', 'customer_id', 'C999');
 """
 
 # One error of each kind the brief names, plus warnings that must not fail the run.
@@ -78,6 +83,7 @@ update staging.stg_outcomes set measured_at = date '2025-01-10' where outcome_id
 update staging.stg_signals set signal_type = 'mystery_type' where signal_id = 'S003'; -- warning
 insert into staging.stg_outcomes values
     ('O003', 'I999', 'C003', 'resolved', 1, 0, 0, 0, false, date '2025-01-20');     -- orphan (warning)
+insert into quality.orphan_records values ('outcomes', 'O003', 'C003', 'intervention_id', 'I999');
 """
 
 
@@ -128,8 +134,11 @@ def test_severity_config_covers_exactly_the_declared_expectations() -> None:
     config.check_covers(declared_ids())
     assert config.severity_of("orphan_signals") is Severity.WARNING
     assert config.severity_of("customers_id_unique") is Severity.ERROR
-    assert config.params["outcome_overdue_days"] > 0
-    assert set(SUITES) >= {"inputs", "orphans", "policy"}
+    assert config.params["contribution_sum_tolerance"] == 1e-9
+    assert (
+        "outcome_overdue_days" not in config.params
+    )  # ref_kpi_parameters' value, in quality.missing_outcomes
+    assert set(SUITES) == {"inputs", "orphans", "journey", "journey_sla", "outcomes", "marts", "policy"}
 
 
 def test_severity_config_rejects_typos(tmp_path: Path) -> None:
@@ -185,7 +194,7 @@ def test_clean_database_passes_with_orphan_warning_and_releases_the_file(
 
     assert code == EXIT_OK, printed
     assert "WARNING orphan_signals: 1 row (S009 → customer C999)" in printed
-    assert "suite policy: SKIPPED (table not built yet: policy.interventions)" in printed
+    assert "suite policy: SKIPPED (tables not built yet: policy.interventions, marts." in printed
 
     summary = json.loads((out / "dq_summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "warnings"
@@ -221,7 +230,7 @@ def test_injected_errors_fail_with_the_exact_offending_keys(
 ) -> None:
     db = make_db(tmp_path / "journey.duckdb", CORRUPTIONS)
     out = tmp_path / "dq"
-    code = run_cli(db, out, suites=["inputs", "orphans"])
+    code = run_cli(db, out, suites=["inputs", "orphans", "outcomes"])
     printed = capsys.readouterr().out
     assert code == EXIT_ERRORS, printed
 
