@@ -35,7 +35,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_field_is_string_array(record, field) -%}
-    list_bool_and(list_transform(json_extract({{ record }}, '$.{{ field }}[*]'), item -> json_type(item) = 'VARCHAR'))
+    coalesce(list_bool_and(list_transform(json_extract({{ record }}, '$.{{ field }}[*]'), item -> json_type(item) = 'VARCHAR')), true)
 {%- endmacro %}
 
 {#- One row per record of a feed file: the record (JSON text) and the file it came from.

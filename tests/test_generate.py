@@ -1,0 +1,572 @@
+"""The feed generator (`journey generate`): determinism, shape, and every imperfection against its manifest.
+
+Real DuckDB reads the generated files; nothing is mocked. Sizes stay small (2,000 customers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from journey.generate import (
+    DEFAULTS_PATH,
+    FEEDS,
+    GeneratorRates,
+    add_arguments,
+    generate,
+    parse_rate_overrides,
+    run,
+)
+
+CUSTOMERS = 2000
+SEED = 20250120
+AS_OF = date(2025, 1, 20)
+STAGES = ("onboarding", "engagement", "support", "retention", "escalation")
+VALID_TRANSITIONS = {
+    ("onboarding", "engagement"),
+    ("engagement", "support"),
+    ("engagement", "retention"),
+    ("retention", "support"),
+    ("support", "retention"),
+    ("support", "escalation"),
+    ("escalation", "support"),
+    *((stage, "escalation") for stage in STAGES if stage != "escalation"),
+}
+NEGATIVE = (
+    "support_ticket_spike",
+    "negative_sentiment",
+    "usage_drop",
+    "repeat_support_tickets",
+    "failed_onboarding_step",
+    "support_satisfaction_low",
+    "inactivity_warning",
+    "low_product_usage",
+)
+POSITIVE = ("positive_sentiment", "renewal_intent", "usage_recovery")
+ACTIONS = (
+    "onboarding_nudge_email",
+    "onboarding_specialist_call",
+    "proactive_outreach",
+    "usage_review_checkin",
+    "reengagement_campaign",
+    "support_manager_followup",
+    "renewal_health_check",
+    "monitor_only",
+)
+OUTCOMES = ("resolved", "partial_improvement", "improved_engagement", "no_action_needed", "no_response")
+KEYS = {
+    "customers": "customer_id",
+    "journey_state_log": "customer_id",
+    "signals": "signal_id",
+    "interventions": "intervention_id",
+    "outcomes": "outcome_id",
+}
+
+# Rates high enough that every case shows up tens of times in 2,000 customers.
+HIGH_RATES = GeneratorRates(
+    orphan_signals=0.01,
+    orphan_interventions=0.02,
+    orphan_outcomes=0.02,
+    orphan_signal_refs=0.03,
+    invalid_transitions=0.05,
+    missing_outcomes=0.25,
+    conflicting_signals=0.1,
+    exact_duplicates=0.01,
+    duplicate_key_conflicts=0.01,
+    missing_key=0.01,
+    missing_field=0.01,
+    wrong_type=0.01,
+    out_of_range=0.01,
+    unknown_value=0.01,
+    unparseable_date=0.01,
+    unknown_signal_type=0.01,
+)
+
+
+def sql_list(values: tuple[str, ...] | set[str]) -> str:
+    return "[" + ", ".join(f"'{value}'" for value in sorted(values)) + "]"
+
+
+def connect(folder: Path) -> duckdb.DuckDBPyConnection:
+    """A connection with one view per feed (`raw_<feed>`, column `json`), read as the contract says."""
+    con = duckdb.connect()
+    for feed in FEEDS:
+        path = folder / f"{feed}.json"
+        con.execute(f"CREATE VIEW raw_{feed} AS SELECT json FROM read_json_objects('{path}', format='auto')")
+    return con
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    return con.execute(sql).fetchone()[0]
+
+
+def within(count: int, rate: float, rows: int) -> bool:
+    """Binomial tolerance: ``count`` is a plausible draw of ``rows`` trials at ``rate`` (4 sigma)."""
+    expected = rate * rows
+    return abs(count - expected) <= 4 * math.sqrt(max(expected * (1 - rate), 1.0)) + 1
+
+
+@pytest.fixture(scope="module")
+def high(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("high")
+    return folder, generate(folder, CUSTOMERS, SEED, rates=HIGH_RATES)
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("default")
+    return folder, generate(folder, CUSTOMERS, SEED)
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("daily")
+    return folder, generate(folder, CUSTOMERS, SEED, fmt="ndjson", days=3, rates=HIGH_RATES)
+
+
+# ------------------------------------------------------------------------------------------ determinism
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, default: tuple[Path, dict]) -> None:
+    first, _ = default
+    generate(tmp_path, CUSTOMERS, SEED)
+    for name in [f"{feed}.json" for feed in FEEDS] + ["manifest.json"]:
+        assert (tmp_path / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def test_different_seed_gives_different_files(tmp_path: Path, default: tuple[Path, dict]) -> None:
+    first, _ = default
+    generate(tmp_path, CUSTOMERS, SEED + 1)
+    for feed in FEEDS:
+        assert (tmp_path / f"{feed}.json").read_bytes() != (first / f"{feed}.json").read_bytes(), feed
+
+
+# ----------------------------------------------------------------------------------------------- shape
+
+
+def test_realistic_shape(default: tuple[Path, dict]) -> None:
+    _, manifest = default
+    clean = manifest["clean_rows"]
+    assert clean["customers"] == CUSTOMERS
+    assert 1.8 <= clean["journey_state_log"] / CUSTOMERS <= 2.4
+    assert 2.2 <= clean["signals"] / CUSTOMERS <= 2.8
+    assert 0.25 <= clean["interventions"] / CUSTOMERS <= 0.36
+    assert 0.7 <= clean["outcomes"] / clean["interventions"] <= 0.9
+    assert manifest["rows"] == {feed: manifest["rows"][feed] for feed in FEEDS}
+    for feed in FEEDS:
+        assert manifest["rows"][feed] >= clean[feed]
+
+
+def test_files_read_back_with_the_manifest_counts(default: tuple[Path, dict]) -> None:
+    folder, manifest = default
+    con = connect(folder)
+    for feed in FEEDS:
+        assert scalar(con, f"SELECT count(*) FROM raw_{feed}") == manifest["rows"][feed], feed
+    assert json.loads((folder / "manifest.json").read_text()) == manifest
+
+
+def test_ids_and_values_look_like_the_sample(default: tuple[Path, dict]) -> None:
+    folder, _ = default
+    con = connect(folder)
+    patterns = {"customers": "C", "signals": "S", "interventions": "I", "outcomes": "O"}
+    for feed, prefix in patterns.items():
+        keys = con.execute(
+            f"SELECT DISTINCT (json->>'{KEYS[feed]}') FROM raw_{feed} WHERE json_exists(json, '$.{KEYS[feed]}')"
+        )
+        assert all(re.fullmatch(rf"{prefix}\d{{7}}", key) for (key,) in keys.fetchall()), feed
+    segments = {
+        row[0] for row in con.execute("SELECT DISTINCT (json->>'segment') FROM raw_customers").fetchall()
+    }
+    assert {"SMB", "Mid-Market", "Enterprise"} <= segments
+    types = con.execute(
+        "SELECT json_type(json, '$.account_value'), json_type(json, '$.tenure_months') FROM raw_customers "
+        "WHERE (json->>'customer_id') <= 'C0002000'"
+    ).fetchall()
+    assert set(types) == {("UBIGINT", "UBIGINT")}
+
+
+def test_journey_chains_are_consistent(default: tuple[Path, dict]) -> None:
+    folder, _ = default
+    con = connect(folder)
+    con.execute(f"""CREATE TABLE log AS
+        SELECT DISTINCT (json->>'customer_id') AS customer_id, (json->>'journey_stage') AS stage,
+            (json->>'state_entered_at')::DATE AS entered, (json->>'days_in_state')::INTEGER AS days,
+            (json->>'previous_stage') AS previous
+        FROM raw_journey_state_log WHERE (json->>'customer_id') <= 'C{CUSTOMERS:07d}'""")
+    con.execute("""CREATE TABLE chained AS
+        SELECT *, lag(stage) OVER w AS prior_stage, lead(entered) OVER w AS next_entered,
+            row_number() OVER w AS position
+        FROM log WINDOW w AS (PARTITION BY customer_id ORDER BY entered)""")
+    assert scalar(con, "SELECT count(DISTINCT customer_id) FROM log") == CUSTOMERS
+    assert scalar(con, "SELECT count(*) FROM chained WHERE position = 1 AND previous IS NOT NULL") == 0
+    assert scalar(con, "SELECT count(*) FROM chained WHERE position = 1 AND stage <> 'onboarding'") == 0
+    assert scalar(con, "SELECT count(*) FROM chained WHERE position > 1 AND previous <> prior_stage") == 0
+    assert scalar(con, "SELECT count(*) FROM chained WHERE next_entered <= entered") == 0
+    wrong_days = f"""SELECT count(*) FROM chained
+        WHERE days <> coalesce(next_entered, DATE '{AS_OF}') - entered"""
+    assert scalar(con, wrong_days) == 0
+    assert scalar(con, "SELECT max(entered) FROM log") <= AS_OF
+
+
+def test_signals_interventions_and_outcomes_are_coherent(default: tuple[Path, dict]) -> None:
+    folder, manifest = default
+    con = connect(folder)
+    con.execute(f"""CREATE TABLE sig AS SELECT (json->>'signal_id') AS signal_id, (json->>'customer_id') AS customer_id,
+            (json->>'signal_type') AS signal_type, (json->>'signal_strength')::DOUBLE AS strength,
+            (json->>'detected_at')::DATE AS detected, (json->>'source') AS source, (json->>'journey_stage') AS stage
+        FROM raw_signals WHERE (json->>'signal_id') <= 'S{manifest["clean_rows"]["signals"]:07d}'""")
+    con.execute(f"""CREATE TABLE log AS SELECT (json->>'customer_id') AS customer_id,
+            (json->>'state_entered_at')::DATE AS entered, (json->>'journey_stage') AS stage
+        FROM raw_journey_state_log WHERE (json->>'customer_id') <= 'C{CUSTOMERS:07d}'""")
+    assert scalar(con, "SELECT count(*) FROM sig WHERE strength < 0 OR strength > 1") == 0
+    assert (
+        scalar(con, f"SELECT count(*) FROM sig WHERE signal_type NOT IN {sql_list(NEGATIVE + POSITIVE)}") == 0
+    )
+    assert scalar(con, "SELECT count(DISTINCT source) FROM sig WHERE source IN ('automated', 'manual')") == 2
+    assert scalar(con, f"SELECT count(*) FROM sig WHERE signal_type IN {sql_list(POSITIVE)}") > 0
+    # each signal lies inside one of its customer's states, with that state's stage
+    outside = """SELECT count(*) FROM sig WHERE NOT EXISTS (
+        SELECT 1 FROM log WHERE log.customer_id = sig.customer_id AND log.stage = sig.stage
+            AND log.entered <= sig.detected)"""
+    assert scalar(con, outside) == 0
+    assert scalar(con, "SELECT max(detected) FROM sig") <= AS_OF
+
+    con.execute(f"""CREATE TABLE cited AS
+        SELECT (json->>'intervention_id') AS intervention_id, (json->>'customer_id') AS customer_id,
+            (json->>'generated_at')::DATE AS generated, (json->>'recommended_action') AS action,
+            (json->>'confidence')::DOUBLE AS confidence, json_array_length(json, '$.triggered_by_signals') AS n,
+            unnest(json_extract_string(json, '$.triggered_by_signals[*]')) AS signal_id
+        FROM raw_interventions WHERE (json->>'intervention_id') <= 'I{manifest["clean_rows"]["interventions"]:07d}'""")
+    assert scalar(con, "SELECT min(n) FROM cited") >= 1
+    assert scalar(con, "SELECT max(n) FROM cited") <= 3
+    assert scalar(con, f"SELECT count(*) FROM cited WHERE action NOT IN {sql_list(ACTIONS)}") == 0
+    assert scalar(con, "SELECT count(*) FROM cited WHERE confidence < 0 OR confidence > 1") == 0
+    mismatched = """SELECT count(*) FROM cited JOIN sig USING (signal_id)
+        WHERE sig.customer_id <> cited.customer_id OR sig.detected > cited.generated"""
+    assert scalar(con, mismatched) == 0
+
+    measured = f"""SELECT count(*) FROM raw_outcomes o JOIN raw_interventions i
+            ON (o.json->>'intervention_id') = (i.json->>'intervention_id')
+        WHERE (o.json->>'outcome_id') <= 'O{manifest["clean_rows"]["outcomes"]:07d}'
+            AND (((o.json->>'measured_at'))::DATE < ((i.json->>'generated_at'))::DATE
+                 OR (o.json->>'outcome') NOT IN {sql_list(OUTCOMES)}
+                 OR (o.json->>'customer_id') <> (i.json->>'customer_id'))"""
+    assert scalar(con, measured) == 0
+
+
+# ------------------------------------------------------------------------------------------ imperfections
+
+# feed -> case -> SQL predicate on `json` that is true exactly for the injected records of that case.
+DATE_FIELDS = {
+    "journey_state_log": "state_entered_at",
+    "signals": "detected_at",
+    "interventions": "generated_at",
+    "outcomes": "measured_at",
+}
+REQUIRED = {
+    "customers": "segment",
+    "journey_state_log": "journey_stage",
+    "signals": "customer_id",
+    "interventions": "customer_id",
+    "outcomes": "intervention_id",
+}
+WRONG_TYPE = {
+    "customers": "json_type(json, '$.account_value') = 'VARCHAR'",
+    "journey_state_log": "json_type(json, '$.days_in_state') = 'DOUBLE'",
+    "signals": "json_type(json, '$.signal_strength') = 'VARCHAR'",
+    "interventions": "json_type(json, '$.requires_human_approval') = 'VARCHAR'",
+    "outcomes": "json_type(json, '$.human_override') = 'VARCHAR'",
+}
+OUT_OF_RANGE = {
+    "customers": "(json->>'tenure_months')::INTEGER < 0",
+    "journey_state_log": "TRY_CAST(json->>'days_in_state' AS DOUBLE) < 0",
+    "signals": "TRY_CAST(json->>'signal_strength' AS DOUBLE) > 1",
+    "interventions": "(json->>'confidence')::DOUBLE > 1",
+    "outcomes": "(json->>'churn_risk_delta')::DOUBLE < -1",
+}
+UNKNOWN_VALUE = {
+    "customers": "(json->>'risk_tier') NOT IN ('low', 'medium', 'high')",
+    "journey_state_log": f"(json->>'journey_stage') NOT IN {sql_list(STAGES)}",
+    "signals": "(json->>'source') NOT IN ('automated', 'manual')",
+    "interventions": f"(json->>'recommended_action') NOT IN {sql_list(ACTIONS)}",
+    "outcomes": f"(json->>'outcome') NOT IN {sql_list(OUTCOMES)}",
+}
+PREDICATES: dict[str, dict[str, str]] = {
+    "missing_key": {feed: f"NOT json_exists(json, '$.{key}')" for feed, key in KEYS.items()},
+    "missing_field": {feed: f"NOT json_exists(json, '$.{field}')" for feed, field in REQUIRED.items()},
+    "wrong_type": WRONG_TYPE,
+    "out_of_range": OUT_OF_RANGE,
+    "unknown_value": UNKNOWN_VALUE,
+    "unparseable_date": {
+        feed: f"json_exists(json, '$.{field}') AND try_strptime(json->>'{field}', '%Y-%m-%d') IS NULL"
+        for feed, field in DATE_FIELDS.items()
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(PREDICATES))
+def test_rejected_row_cases_match_manifest_and_rate(case: str, high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    for feed in FEEDS:
+        injected = manifest["imperfections"][case].get(feed, 0)
+        predicate = PREDICATES[case].get(feed)
+        if predicate is None:
+            assert injected == 0, (case, feed)
+            continue
+        assert scalar(con, f"SELECT count(*) FROM raw_{feed} WHERE {predicate}") == injected, (case, feed)
+        assert injected == round(getattr(HIGH_RATES, case) * manifest["clean_rows"][feed]), (case, feed)
+        assert injected > 0
+        assert manifest["expected"]["rejected_rows"][feed][case] == injected
+
+
+def test_unknown_signal_types_are_written(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    known = sql_list(NEGATIVE + POSITIVE)
+    found = scalar(con, f"SELECT count(*) FROM raw_signals WHERE (json->>'signal_type') NOT IN {known}")
+    assert found == manifest["imperfections"]["unknown_signal_type"]["signals"]
+    assert found == round(HIGH_RATES.unknown_signal_type * manifest["clean_rows"]["signals"])
+
+
+def test_exact_duplicates_match_manifest_and_rate(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    for feed in FEEDS:
+        repeated = scalar(con, f"SELECT count(*) - count(DISTINCT json::VARCHAR) FROM raw_{feed}")
+        assert repeated == manifest["imperfections"]["exact_duplicates"][feed], feed
+        assert within(repeated, HIGH_RATES.exact_duplicates, manifest["clean_rows"][feed]), feed
+        assert manifest["expected"]["collapsed_duplicates"][feed] == repeated
+
+
+def test_duplicate_key_conflicts_match_manifest(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    for feed in FEEDS:
+        key = (
+            "(json->>'customer_id'), (json->>'state_entered_at')"
+            if feed == "journey_state_log"
+            else f"(json->>'{KEYS[feed]}')"
+        )
+        conflicts = scalar(
+            con,
+            f"""SELECT count(*) FROM (SELECT {key} FROM raw_{feed} WHERE json_exists(json, '$.{KEYS[feed]}')
+                GROUP BY ALL HAVING count(DISTINCT json::VARCHAR) > 1)""",
+        )
+        injected = manifest["imperfections"]["duplicate_key_conflicts"][feed]
+        assert conflicts == injected, feed
+        assert injected == round(HIGH_RATES.duplicate_key_conflicts * manifest["clean_rows"][feed])
+        assert manifest["expected"]["rejected_rows"][feed]["duplicate_key_conflict"] == 2 * injected
+
+
+def test_orphans_match_manifest_and_rate(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    clean = manifest["clean_rows"]
+    customers = "(SELECT (json->>'customer_id') FROM raw_customers WHERE json_exists(json, '$.customer_id'))"
+    orphans = {
+        ("orphan_signals", "signals"): f"""SELECT count(*) FROM raw_signals
+            WHERE json_exists(json, '$.customer_id') AND (json->>'customer_id') NOT IN {customers}""",
+        ("orphan_interventions", "interventions"): f"""SELECT count(*) FROM raw_interventions
+            WHERE json_exists(json, '$.customer_id') AND (json->>'customer_id') NOT IN {customers}""",
+        (
+            "orphan_outcomes",
+            "outcomes",
+        ): """SELECT count(*) FROM raw_outcomes WHERE json_exists(json, '$.intervention_id')
+            AND (json->>'intervention_id') NOT IN (SELECT (json->>'intervention_id') FROM raw_interventions
+                                                 WHERE json_exists(json, '$.intervention_id'))""",
+    }
+    for (case, feed), sql in orphans.items():
+        found = scalar(con, sql)
+        assert found == manifest["imperfections"][case][feed], case
+        assert found == round(getattr(HIGH_RATES, case) * clean[feed]) > 0, case
+    unknown_refs = f"""SELECT count(DISTINCT (json->>'intervention_id')) FROM (
+            SELECT json, unnest(json_extract_string(json, '$.triggered_by_signals[*]')) AS signal_id
+            FROM raw_interventions WHERE (json->>'intervention_id') <= 'I{clean["interventions"]:07d}')
+        WHERE signal_id NOT IN (SELECT (json->>'signal_id') FROM raw_signals WHERE json_exists(json, '$.signal_id'))"""
+    found = scalar(con, unknown_refs)
+    assert found == manifest["imperfections"]["orphan_signal_refs"]["interventions"]
+    assert within(found, HIGH_RATES.orphan_signal_refs, clean["interventions"])
+
+
+def test_invalid_transitions_match_manifest_and_rate(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    valid = " OR ".join(f"(previous = '{a}' AND stage = '{b}')" for a, b in sorted(VALID_TRANSITIONS))
+    transitions = f"""SELECT DISTINCT (json->>'customer_id') AS customer_id, (json->>'state_entered_at') AS entered,
+            (json->>'previous_stage') AS previous, (json->>'journey_stage') AS stage
+        FROM raw_journey_state_log
+        WHERE (json->>'customer_id') <= 'C{CUSTOMERS:07d}' AND (json->>'previous_stage') IS NOT NULL"""
+    total = scalar(con, f"SELECT count(*) FROM ({transitions})")
+    invalid = scalar(con, f"SELECT count(*) FROM ({transitions}) WHERE NOT ({valid})")
+    assert invalid == manifest["imperfections"]["invalid_transitions"]["journey_state_log"]
+    assert within(invalid, HIGH_RATES.invalid_transitions, total)
+
+
+def test_missing_outcomes_match_manifest_and_rate(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    clean = manifest["clean_rows"]["interventions"]
+    missing = scalar(
+        con,
+        f"""SELECT count(DISTINCT (json->>'intervention_id')) FROM raw_interventions
+        WHERE (json->>'intervention_id') <= 'I{clean:07d}' AND (json->>'intervention_id') NOT IN
+            (SELECT (json->>'intervention_id') FROM raw_outcomes WHERE json_exists(json, '$.intervention_id'))""",
+    )
+    assert missing == manifest["imperfections"]["missing_outcomes"]["interventions"]
+    assert within(missing, HIGH_RATES.missing_outcomes, clean)
+
+
+def test_conflicting_signals_match_manifest_and_rate(high: tuple[Path, dict]) -> None:
+    folder, manifest = high
+    con = connect(folder)
+    conflicting = scalar(
+        con,
+        f"""SELECT count(*) FROM (
+            SELECT (json->>'customer_id') FROM raw_signals
+            WHERE (json->>'customer_id') IN (SELECT (json->>'customer_id') FROM raw_customers)
+            GROUP BY ALL
+            HAVING bool_or(json->>'signal_type' IN {sql_list(NEGATIVE)})
+               AND bool_or(json->>'signal_type' IN {sql_list(POSITIVE)}))""",
+    )
+    assert conflicting == manifest["imperfections"]["conflicting_signals"]["signals"]
+    assert within(conflicting, HIGH_RATES.conflicting_signals, CUSTOMERS)
+
+
+def test_zero_rates_give_clean_feeds(tmp_path: Path) -> None:
+    manifest = generate(tmp_path, 500, SEED, rates=GeneratorRates.zero())
+    assert manifest["rows"] == manifest["clean_rows"]
+    assert all(count == 0 for feeds in manifest["imperfections"].values() for count in feeds.values())
+
+
+# --------------------------------------------------------------------------------------------- formats
+
+
+def test_json_and_ndjson_hold_the_same_records(tmp_path: Path, default: tuple[Path, dict]) -> None:
+    folder, manifest = default
+    generate(tmp_path, CUSTOMERS, SEED, fmt="ndjson")
+    assert (folder / "customers.json").read_text().startswith("[\n\t{")
+    assert (tmp_path / "customers.json").read_text().startswith('{"customer_id":"C0000001"')
+    json_con, ndjson_con = connect(folder), connect(tmp_path)
+    for feed in FEEDS:
+        sql = f"SELECT json::VARCHAR FROM raw_{feed}"
+        records = [row[0] for row in json_con.execute(sql).fetchall()]
+        assert records == [row[0] for row in ndjson_con.execute(sql).fetchall()], feed
+        assert len(records) == manifest["rows"][feed]
+    array = json.loads((folder / "signals.json").read_text())
+    assert isinstance(array, list) and len(array) == manifest["rows"]["signals"]
+
+
+# -------------------------------------------------------------------------------------- daily increments
+
+
+def test_daily_increments_hold_only_new_dated_records(daily: tuple[Path, dict]) -> None:
+    folder, manifest = daily
+    assert [entry["dir"] for entry in manifest["daily"]] == ["day_000", "day_001", "day_002", "day_003"]
+    base = manifest["daily"][0]["clean_rows"]
+    for entry in manifest["daily"][1:]:
+        day = int(entry["dir"][-3:])
+        con = connect(folder / entry["dir"])
+        assert entry["as_of_date"] == (AS_OF + timedelta(days=day)).isoformat()
+        for feed, field in DATE_FIELDS.items():
+            dates = con.execute(
+                f"SELECT DISTINCT (json->>'{field}') FROM raw_{feed} WHERE json_exists(json, '$.{field}') "
+                f"AND try_strptime(json->>'{field}', '%Y-%m-%d') IS NOT NULL"
+            ).fetchall()
+            assert dates in ([(entry["as_of_date"],)], []), (entry["dir"], feed)
+        # about 1% of the base set per feed
+        for feed in ("customers", "journey_state_log", "signals"):
+            assert 0.005 * base[feed] <= entry["clean_rows"][feed] <= 0.02 * base[feed], (entry["dir"], feed)
+        for feed in FEEDS:
+            assert scalar(con, f"SELECT count(*) FROM raw_{feed}") == entry["rows"][feed]
+    assert manifest["rows"] == {
+        feed: sum(entry["rows"][feed] for entry in manifest["daily"]) for feed in FEEDS
+    }
+
+
+def test_daily_ids_never_collide_across_days(daily: tuple[Path, dict]) -> None:
+    folder, _ = daily
+    con = duckdb.connect()
+    for feed in ("customers", "signals", "interventions", "outcomes"):
+        key = KEYS[feed]
+        per_day = f"""SELECT DISTINCT (json->>'{key}') AS key, filename FROM read_json_objects(
+            '{folder}/day_*/{feed}.json', format='auto', filename=true) WHERE json_exists(json, '$.{key}')"""
+        assert (
+            scalar(
+                con, f"SELECT count(*) FROM (SELECT key FROM ({per_day}) GROUP BY key HAVING count(*) > 1)"
+            )
+            == 0
+        )
+
+
+def test_daily_journey_rows_continue_each_chain(daily: tuple[Path, dict]) -> None:
+    folder, manifest = daily
+    con = duckdb.connect()
+    con.execute(f"""CREATE TABLE log AS SELECT DISTINCT (json->>'customer_id') AS customer_id,
+            (json->>'journey_stage') AS stage, (json->>'state_entered_at')::DATE AS entered,
+            (json->>'previous_stage') AS previous
+        FROM read_json_objects('{folder}/day_*/journey_state_log.json', format='auto')
+        WHERE (json->>'customer_id') IN (SELECT (json->>'customer_id') FROM read_json_objects(
+            '{folder}/day_*/customers.json', format='auto'))
+          AND try_strptime(json->>'state_entered_at', '%Y-%m-%d') IS NOT NULL""")
+    broken = """SELECT count(*) FROM (
+        SELECT previous, lag(stage) OVER (PARTITION BY customer_id ORDER BY entered) AS prior FROM log)
+        WHERE prior IS NOT NULL AND previous IS DISTINCT FROM prior"""
+    assert scalar(con, broken) == 0
+    final = AS_OF + timedelta(days=3)
+    assert scalar(con, "SELECT max(entered) FROM log") == final
+    assert manifest["final_as_of_date"] == final.isoformat()
+    new_customers = sum(entry["clean_rows"]["customers"] for entry in manifest["daily"][1:])
+    assert scalar(con, "SELECT count(DISTINCT customer_id) FROM log") == CUSTOMERS + new_customers
+
+
+# ------------------------------------------------------------------------------------------ rates and CLI
+
+
+def test_every_rate_has_a_documented_default() -> None:
+    text = DEFAULTS_PATH.read_text()
+    defaults = GeneratorRates.from_yaml()
+    for name in GeneratorRates.names():
+        assert re.search(rf"#[^\n]*\n(?:\s*#[^\n]*\n)*\s*{name}:", text), f"{name} has no comment"
+        assert 0 <= getattr(defaults, name) <= 1
+
+
+def test_rate_validation_and_overrides() -> None:
+    defaults = GeneratorRates.from_yaml()
+    assert parse_rate_overrides(["orphan_signals=0.05", "wrong_type = 0"]) == {
+        "orphan_signals": 0.05,
+        "wrong_type": 0.0,
+    }
+    assert defaults.with_overrides({"orphan_signals": 0.05}).orphan_signals == 0.05
+    with pytest.raises(ValueError, match="unknown rate"):
+        defaults.with_overrides({"no_such_rate": 0.1})
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        defaults.with_overrides({"missing_key": 1.5})
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_rate_overrides(["orphan_signals"])
+
+
+def test_cli_run_writes_feeds_with_rate_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        [
+            *("--customers", "300", "--seed", "3", "--out", str(tmp_path), "--format", "ndjson"),
+            *("--rate", "orphan_signals=0.05", "--rate", "missing_outcomes=0"),
+        ]
+    )
+    assert run(args) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["rates"]["orphan_signals"] == 0.05
+    assert manifest["imperfections"]["missing_outcomes"]["interventions"] == 0
+    assert manifest["format"] == "ndjson"
+    assert "manifest" in capsys.readouterr().out
+    bad = parser.parse_args(["--customers", "10", "--out", str(tmp_path), "--rate", "bogus=1"])
+    assert run(bad) == 2
