@@ -1,0 +1,1011 @@
+"""The per-run HTML report: one static, self-contained file with inline CSS and inline SVG charts.
+
+``render_report`` opens the DuckDB file read-only, runs a handful of aggregate queries (every chart is computed
+in SQL, so a million customers cost the same as ten), closes the connection and renders
+``templates/report.html.j2`` with jinja2 (autoescaped). Every table the report reads is optional: a section whose
+table or columns are missing says so instead of failing, so the report also works on a database where the policy
+step never ran.
+
+``screenshot`` renders a report in headless Chromium (Debian's ``chromium`` package) and writes a PNG; it returns
+False when Chromium is not installed or does not produce the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.html"
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
+
+MINUS, EN_DASH = "\u2212", "\u2013"  # typographic minus for negative numbers; en dash for ranges
+
+HISTOGRAM_BINS = 20
+TOP_ROWS = 10
+MAX_LISTED_KEYS = 8  # offending keys shown per data-quality finding
+SCREENSHOT_TIMEOUT_S = 60
+
+# Band colours: a sequential scale from calm to alarming; each passes WCAG AA for large text on white.
+BAND_COLOURS = {
+    "low": "#2f855a",
+    "medium": "#b7791f",
+    "high": "#dd6b20",
+    "critical": "#c53030",
+}
+# Fallback bands (contract.md) for a database without reference.ref_risk_bands.
+DEFAULT_BANDS = (("low", 0.0, 0.3), ("medium", 0.3, 0.5), ("high", 0.5, 0.7), ("critical", 0.7, 1.000001))
+# Okabe-Ito: distinguishable with colour-vision deficiencies.
+FACTOR_PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#999999", "#f0e442")
+NEUTRAL_COLOUR = "#4a5568"
+DECISION_COLOURS = {
+    "act": "#2b6cb0",
+    "monitor": "#718096",
+    "suppressed": "#b7791f",
+    "holdout": "#805ad5",
+    "skipped_bad_data": "#c53030",
+}
+APPROVAL_COLOURS = {
+    "pending": "#b7791f",
+    "approved": "#2f855a",
+    "rejected": "#c53030",
+    "not_required": "#718096",
+}
+SEVERITY_ORDER = {"error": 0, "exception": 0, "warning": 1, "info": 2}
+FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
+TIMESTAMP_COLUMNS = ("decided_at", "logged_at", "evaluated_at", "created_at")
+
+
+# --------------------------------------------------------------------------------------------- catalog / SQL
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Which tables and columns exist, so every query can be written defensively."""
+
+    columns: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> Catalog:
+        rows = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_catalog = current_database()"
+        ).fetchall()
+        found: dict[str, set[str]] = {}
+        for schema, table, column in rows:
+            found.setdefault(f"{schema}.{table}".lower(), set()).add(column.lower())
+        return cls({name: frozenset(cols) for name, cols in found.items()})
+
+    def has(self, table: str, *columns: str) -> bool:
+        cols = self.columns.get(table.lower())
+        return cols is not None and all(column.lower() in cols for column in columns)
+
+    def cols(self, table: str) -> frozenset[str]:
+        return self.columns.get(table.lower(), frozenset())
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ formatting
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_int(value: Any) -> str:
+    if _is_missing(value):
+        return "—"
+    return f"{round(float(value)):,}".replace("-", MINUS)
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    if _is_missing(value):
+        return "—"
+    return f"{float(value):,.{digits}f}".replace("-", MINUS)
+
+
+def fmt_signed(value: Any, digits: int = 2) -> str:
+    if _is_missing(value):
+        return "—"
+    number = float(value)
+    text = f"{abs(number):,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        return f"±{text}"
+    return f"+{text}" if number > 0 else f"{MINUS}{text}"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    if _is_missing(value):
+        return "—"
+    return f"{float(value) * 100:,.{digits}f}%".replace("-", MINUS)
+
+
+def fmt_money(value: Any) -> str:
+    if _is_missing(value):
+        return "—"
+    number = float(value)
+    return fmt_num(number, 0 if number == round(number) else 2)
+
+
+def fmt_seconds(value: Any) -> str:
+    if _is_missing(value):
+        return "—"
+    seconds = float(value)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def fmt_label(value: Any) -> str:
+    """``time_in_state_friction`` -> ``time in state friction``."""
+    return "—" if value is None else str(value).replace("_", " ")
+
+
+def fmt_date(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------------- charts
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum >= value (1, 2, 2.5, 5 times a power of ten)."""
+    if value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        candidate = step * 10**exponent
+        if candidate >= value:
+            return float(candidate)
+    return float(10 ** (exponent + 1))
+
+
+def _ticks(maximum: float, count: int = 4) -> list[float]:
+    return [maximum * i / count for i in range(count + 1)]
+
+
+@dataclass
+class BarChart:
+    """Horizontal bars: label on the left, bar, value on the right. Geometry is computed here."""
+
+    title: str
+    description: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    width: int = 480
+    label_width: int = 150
+    value_width: int = 90
+    row_height: int = 30
+    bar_height: int = 18
+
+    @property
+    def height(self) -> int:
+        return max(1, len(self.rows)) * self.row_height + 8
+
+    @property
+    def track(self) -> int:
+        return self.width - self.label_width - self.value_width
+
+
+def bar_chart(
+    title: str,
+    items: Iterable[tuple[str, float, str]],
+    *,
+    total: float | None = None,
+    width: int = 480,
+    label_width: int = 150,
+) -> BarChart:
+    """items: (label, count, colour). Values are shown with their share of ``total`` (default: the sum)."""
+    materialized = [(label, float(value or 0), colour) for label, value, colour in items]
+    whole = total if total is not None else sum(value for _, value, _ in materialized)
+    peak = max((value for _, value, _ in materialized), default=0.0) or 1.0
+    chart = BarChart(title=title, description="", width=width, label_width=label_width)
+    parts = []
+    for index, (label, value, colour) in enumerate(materialized):
+        share = value / whole if whole else 0.0
+        length = 0.0 if value <= 0 else max(2.0, chart.track * value / peak)
+        chart.rows.append(
+            {
+                "label": label,
+                "value": value,
+                "value_text": fmt_int(value),
+                "share_text": _share(share) if whole else "",
+                "colour": colour,
+                "y": 4 + index * chart.row_height,
+                "length": round(length, 1),
+            }
+        )
+        parts.append(f"{label}: {fmt_int(value)}" + (f" ({_share(share)})" if whole else ""))
+    chart.description = f"{title}. " + "; ".join(parts) + "." if parts else f"{title}: no rows."
+    return chart
+
+
+def _share(share: float) -> str:
+    """Whole percents, but never round a non-empty bar down to 0%."""
+    if 0 < share < 0.001:
+        return "<0.1%"
+    return fmt_pct(share, 1 if share < 0.1 else 0)
+
+
+def _band_of(score: float, bands: Sequence[tuple[str, float, float]]) -> str | None:
+    for name, low, high in bands:
+        if low <= score < high:
+            return name
+    return bands[-1][0] if bands and score >= bands[-1][1] else None
+
+
+def histogram_chart(
+    counts: Mapping[int, int], bands: Sequence[tuple[str, float, float]], *, bins: int = HISTOGRAM_BINS
+) -> dict[str, Any]:
+    """Vertical bars over [0, 1] in ``bins`` equal bins, coloured by the band of each bin's midpoint."""
+    width, height = 560, 260
+    left, right, top, bottom = 62, 12, 26, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(counts.values(), default=0)
+    y_max = _nice_max(peak) if peak >= 4 else max(4.0, float(peak))
+    bin_w = plot_w / bins
+    bars = []
+    for index in range(bins):
+        low, high = index / bins, (index + 1) / bins
+        band = _band_of((low + high) / 2, bands)
+        count = counts.get(index, 0)
+        bar_h = max(1.5, plot_h * count / y_max) if count and y_max else 0  # a non-empty bin stays visible
+        bars.append(
+            {
+                "x": round(left + index * bin_w + 1, 2),
+                "y": round(top + plot_h - bar_h, 2),
+                "w": round(bin_w - 2, 2),
+                "h": round(bar_h, 2),
+                "count": count,
+                "colour": BAND_COLOURS.get(band or "", NEUTRAL_COLOUR),
+                "tip": f"risk score {low:.2f}{EN_DASH}{high:.2f}: {count:,} customer{'' if count == 1 else 's'}"
+                + (f" ({band})" if band else ""),
+            }
+        )
+    y_ticks = [
+        {"y": round(top + plot_h - plot_h * tick / y_max, 2), "label": fmt_int(tick)}
+        for tick in _ticks(y_max)
+        if tick == round(tick)
+    ]
+    x_ticks = [{"x": round(left + plot_w * i / 10, 2), "label": f"{i / 10:.1f}"} for i in range(0, 11, 2)]
+    thresholds = [
+        {"x": round(left + plot_w * low, 2), "label": name} for name, low, _ in bands if 0 < low < 1
+    ]
+    band_labels = []
+    for name, low, high in bands:
+        mid = (max(low, 0.0) + min(high, 1.0)) / 2
+        band_labels.append(
+            {
+                "x": round(left + plot_w * mid, 2),
+                "label": name,
+                "colour": BAND_COLOURS.get(name, NEUTRAL_COLOUR),
+            }
+        )
+    populated = [f"{b['tip']}" for b in bars if b["count"]]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "plot_w": plot_w,
+        "plot_h": plot_h,
+        "bottom_y": top + plot_h,
+        "bars": bars,
+        "y_ticks": y_ticks,
+        "x_ticks": x_ticks,
+        "thresholds": thresholds,
+        "band_labels": band_labels,
+        "description": "Histogram of risk scores in bins of "
+        + f"{1 / bins:.2f}. "
+        + ("; ".join(populated) if populated else "No scored customers."),
+    }
+
+
+# -------------------------------------------------------------------------------------------------- sections
+
+
+def _kpis(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any) -> dict[str, Any] | None:
+    table = "marts.kpi_overview"
+    if not cat.has(table):
+        return None
+    if as_of is not None and cat.has(table, "as_of_date"):
+        rows = _records(con, f"select * from {table} where as_of_date = cast(? as date)", [str(as_of)])
+        if rows:
+            return {k: _plain(v) for k, v in rows[0].items()}
+    order = "order by as_of_date desc" if cat.has(table, "as_of_date") else ""
+    rows = _records(con, f"select * from {table} {order} limit 1")
+    return {k: _plain(v) for k, v in rows[0].items()} if rows else None
+
+
+def _completeness(kpi: Mapping[str, Any] | None, con: duckdb.DuckDBPyConnection, cat: Catalog) -> list[dict]:
+    """Per feed: input, staged, rejected, collapsed duplicates, completeness."""
+    table = "quality.feed_accounting"
+    if cat.has(table, "source", "input_records", "staged_records"):
+        extra = [c for c in ("rejected_records", "collapsed_duplicates", "completeness") if cat.has(table, c)]
+        select = ", ".join(["source", "input_records", "staged_records", *extra])
+        rows = _records(con, f"select {select} from {table}")
+        order = {feed: index for index, feed in enumerate(FEEDS)}
+        rows.sort(key=lambda row: (order.get(row["source"], len(order)), str(row["source"])))
+        for row in rows:
+            if row.get("completeness") is None and row["input_records"]:
+                row["completeness"] = row["staged_records"] / row["input_records"]
+        return rows
+    if not kpi:
+        return []
+    return [
+        {
+            "source": feed,
+            "input_records": kpi.get(f"{feed}_input_records"),
+            "staged_records": kpi.get(f"{feed}_staged_records"),
+            "completeness": kpi.get(f"{feed}_completeness"),
+        }
+        for feed in FEEDS
+        if f"{feed}_input_records" in kpi
+    ]
+
+
+def _bands(con: duckdb.DuckDBPyConnection, cat: Catalog) -> list[tuple[str, float, float]]:
+    table = "reference.ref_risk_bands"
+    if cat.has(table, "risk_band", "min_score", "max_score"):
+        order = "band_order" if cat.has(table, "band_order") else "min_score"
+        rows = con.execute(f"select risk_band, min_score, max_score from {table} order by {order}").fetchall()
+        if rows:
+            return [(str(name), float(low), float(high)) for name, low, high in rows]
+    return list(DEFAULT_BANDS)
+
+
+def _band_descriptions(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, str]:
+    table = "reference.ref_risk_bands"
+    if not cat.has(table, "risk_band", "description"):
+        return {}
+    return {
+        str(name): str(text)
+        for name, text in con.execute(f"select risk_band, description from {table}").fetchall()
+    }
+
+
+def _risk(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any] | None:
+    table = "marts.customer_risk_scores"
+    if not cat.has(table, "customer_id", "risk_score"):
+        return None
+    bands = _bands(con, cat)
+    descriptions = _band_descriptions(con, cat)
+    flags = [c for c in ("needs_human_review", "is_high_value") if cat.has(table, c)]
+    flag_sql = "".join(f", count(*) filter (where {c}) as {c}" for c in flags)
+    stats = _records(
+        con,
+        f"""
+        select
+            count(*) as customers,
+            count(risk_score) as scored,
+            avg(risk_score) as mean_score,
+            quantile_cont(risk_score, 0.5) as median_score,
+            quantile_cont(risk_score, 0.9) as p90_score,
+            max(risk_score) as max_score
+            {flag_sql}
+        from {table}
+        """,
+    )[0]
+    histogram = dict(
+        con.execute(
+            f"""
+            select
+                least(greatest(cast(floor(risk_score * {HISTOGRAM_BINS}) as integer), 0), {HISTOGRAM_BINS - 1})
+                    as bin,
+                count(*) as customers
+            from {table}
+            where risk_score is not null
+            group by 1
+            """
+        ).fetchall()
+    )
+    band_counts: dict[str, int] = {}
+    if cat.has(table, "risk_band"):
+        band_counts = {
+            str(band): int(count)
+            for band, count in con.execute(
+                f"select coalesce(risk_band, '(none)'), count(*) from {table} group by 1"
+            ).fetchall()
+        }
+    known = [name for name, _, _ in bands]
+    band_items = [(name, band_counts.get(name, 0), BAND_COLOURS.get(name, NEUTRAL_COLOUR)) for name in known]
+    band_items += [
+        (name, band_counts[name], NEUTRAL_COLOUR) for name in sorted(set(band_counts) - set(known))
+    ]
+    return {
+        "stats": stats,
+        "bands_from_config": cat.has("reference.ref_risk_bands", "risk_band"),
+        "has_descriptions": bool(descriptions),
+        "bands": [
+            {
+                "name": name,
+                "low": low,
+                "high": min(high, 1.0),
+                "colour": BAND_COLOURS.get(name, NEUTRAL_COLOUR),
+                "description": _meaning(descriptions.get(name)),
+            }
+            for name, low, high in bands
+        ],
+        "band_counts": band_counts,
+        "histogram": histogram_chart(histogram, bands),
+        "band_chart": bar_chart(
+            "Customers by risk band", band_items, total=stats["customers"], label_width=90
+        ),
+    }
+
+
+def _meaning(description: str | None) -> str | None:
+    """``Score in [0, 0.3): no action expected`` -> ``no action expected`` (the range is shown separately)."""
+    if not description:
+        return None
+    head, sep, tail = description.partition("):")
+    if not sep:
+        head, sep, tail = description.partition("]:")
+    return tail.strip() if sep and head.lower().startswith("score") else description
+
+
+def _contribution_columns(cat: Catalog, table: str) -> list[str]:
+    return sorted(c for c in cat.cols(table) if c.endswith("_contribution"))
+
+
+def _top_risks(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any] | None:
+    table = "marts.customer_risk_scores"
+    if not cat.has(table, "customer_id", "risk_score"):
+        return None
+    contributions = _contribution_columns(cat, table)
+    wanted = [
+        c
+        for c in ("risk_band", "top_risk_factor", "is_high_value", "needs_human_review")
+        if cat.has(table, c)
+    ]
+    select = ["scores.customer_id", "scores.risk_score", *(f"scores.{c}" for c in wanted + contributions)]
+    join = ""
+    states = "marts.journey_states"
+    if cat.has(states, "customer_id"):
+        extra = [c for c in ("segment", "journey_stage", "account_value", "is_stalled") if cat.has(states, c)]
+        if extra:
+            select += [f"states.{c}" for c in extra]
+            join = f"left join {states} as states on states.customer_id = scores.customer_id"
+    rows = _records(
+        con,
+        f"""
+        select {", ".join(select)}
+        from {table} as scores
+        {join}
+        where scores.risk_score is not null
+        order by scores.risk_score desc, scores.customer_id
+        limit {TOP_ROWS}
+        """,
+    )
+    factors = [c.removesuffix("_contribution") for c in contributions]
+    colours = {f: FACTOR_PALETTE[i % len(FACTOR_PALETTE)] for i, f in enumerate(factors)}
+    track = 180
+    for row in rows:
+        segments, x = [], 0.0
+        for factor, column in zip(factors, contributions, strict=True):
+            value = float(row.get(column) or 0.0)
+            if value <= 0:
+                continue
+            w = track * min(value, 1.0)
+            segments.append(
+                {
+                    "x": round(x, 2),
+                    "w": round(w, 2),
+                    "colour": colours[factor],
+                    "tip": f"{fmt_label(factor)}: {value:.3f}",
+                }
+            )
+            x += w
+        row["segments"] = segments
+        row["bar_title"] = (
+            f"{row['customer_id']}: risk {float(row['risk_score']):.3f} = "
+            + " + ".join(s["tip"] for s in segments)
+            if segments
+            else f"{row['customer_id']}: risk {float(row['risk_score']):.3f}"
+        )
+        row["band_colour"] = BAND_COLOURS.get(str(row.get("risk_band")), NEUTRAL_COLOUR)
+        if "account_value" in row:
+            row["account_value"] = _plain(row["account_value"])
+    return {
+        "rows": rows,
+        "track": track,
+        "legend": [{"name": fmt_label(f), "colour": colours[f]} for f in factors],
+        "has_states": bool(join),
+        "has_top_factor": "top_risk_factor" in wanted,
+    }
+
+
+def _changes(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any] | None:
+    table = "marts.customer_risk_changes"
+    if not cat.has(table, "customer_id", "risk_score_delta"):
+        return None
+    cols = cat.cols(table)
+    optional = [
+        c
+        for c in (
+            "previous_risk_score",
+            "current_risk_score",
+            "previous_risk_band",
+            "current_risk_band",
+            "previous_as_of_date",
+            "current_as_of_date",
+            "top_moving_factor",
+            "top_moving_factor_delta",
+            "explanation",
+        )
+        if c in cols
+    ]
+    rows = _records(
+        con,
+        f"""
+        select customer_id, risk_score_delta{"".join(", " + c for c in optional)}
+        from {table}
+        where risk_score_delta is not null
+        order by abs(risk_score_delta) desc, customer_id
+        limit {TOP_ROWS}
+        """,
+    )
+    band_moved = (
+        "count(*) filter (where previous_risk_band is distinct from current_risk_band"
+        " and previous_risk_band is not null)"
+        if {"previous_risk_band", "current_risk_band"} <= cols
+        else "null"
+    )
+    stats = _records(
+        con,
+        f"""
+        select
+            count(*) as customers,
+            count(risk_score_delta) as compared,
+            count(*) filter (where risk_score_delta > 0) as rose,
+            count(*) filter (where risk_score_delta < 0) as fell,
+            {band_moved} as band_moved
+        from {table}
+        """,
+    )[0]
+    first_date = None
+    if "current_as_of_date" in cols:
+        first_date = con.execute(f"select max(current_as_of_date) from {table}").fetchone()[0]
+    for row in rows:
+        delta = float(row["risk_score_delta"])
+        row["direction"] = "up" if delta > 0 else "down" if delta < 0 else "flat"
+    return {"rows": rows, "stats": stats, "as_of": first_date}
+
+
+def _scope(
+    con: duckdb.DuckDBPyConnection,
+    cat: Catalog,
+    table: str,
+    *,
+    run_id: Any,
+    as_of: Any,
+    date_column: str,
+) -> tuple[str, list[Any], str]:
+    """A where clause that narrows a policy table to this report's as_of_date, else to this run, else to the
+    latest run. The date comes first: the decision log is append-only and deduplicated, so a rerun on the same
+    date adds rows only for customers whose inputs changed, and its run_id alone would show just those."""
+    cols = cat.cols(table)
+    if as_of is not None and date_column in cols:
+        found = con.execute(
+            f"select count(*) from {table} where cast({date_column} as date) = cast(? as date)", [str(as_of)]
+        ).fetchone()[0]
+        if found:
+            return (
+                f"where cast({date_column} as date) = cast(? as date)",
+                [str(as_of)],
+                f"as of {fmt_date(as_of)}",
+            )
+    if run_id and "run_id" in cols:
+        found = con.execute(f"select count(*) from {table} where run_id = ?", [str(run_id)]).fetchone()[0]
+        if found:
+            return "where run_id = ?", [str(run_id)], f"run {run_id}"
+    stamp = next((c for c in TIMESTAMP_COLUMNS if c in cols), None)
+    if "run_id" in cols and stamp:
+        latest = con.execute(
+            f"select run_id from {table} where run_id is not null order by {stamp} desc nulls last limit 1"
+        ).fetchone()
+        if latest:
+            return "where run_id = ?", [latest[0]], f"latest run {latest[0]}"
+    return "", [], "all rows"
+
+
+def _grouped(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, where: str, params: list[Any]
+) -> list[tuple[str, int]]:
+    return [
+        (str(value), int(count))
+        for value, count in con.execute(
+            f"select coalesce(cast({column} as varchar), '(none)') as value, count(*) as n"
+            f" from {table} {where} group by 1 order by 2 desc, 1",
+            params,
+        ).fetchall()
+    ]
+
+
+def _policy(con: duckdb.DuckDBPyConnection, cat: Catalog, *, run_id: Any, as_of: Any) -> dict[str, Any]:
+    log_table, interventions = "policy.decision_log", "policy.interventions"
+    result: dict[str, Any] = {"ran": False, "decisions": None, "approvals": None, "actions": None}
+    if cat.has(log_table, "decision"):
+        where, params, scope = _scope(
+            con, cat, log_table, run_id=run_id, as_of=as_of, date_column="as_of_date"
+        )
+        relation = log_table
+        stamp = next((c for c in TIMESTAMP_COLUMNS if c in cat.cols(log_table)), None)
+        if stamp and cat.has(log_table, "customer_id"):
+            # one row per customer: the latest decision it got in scope (a rerun may have logged a newer one)
+            relation = (
+                f"(select * from {log_table} {where} qualify row_number() over"
+                f" (partition by customer_id order by {stamp} desc nulls last) = 1) as latest"
+            )
+            where = ""
+        counts = _grouped(con, relation, "decision", where, params)
+        total = sum(n for _, n in counts)
+        result["ran"] = True
+        result["decisions"] = {
+            "scope": scope,
+            "total": total,
+            "chart": bar_chart(
+                "Customers evaluated, by decision",
+                [(fmt_label(name), n, DECISION_COLOURS.get(name, NEUTRAL_COLOUR)) for name, n in counts],
+            ),
+        }
+    if cat.has(interventions, "intervention_id"):
+        where, params, scope = _scope(
+            con, cat, interventions, run_id=run_id, as_of=as_of, date_column="generated_at"
+        )
+        result["ran"] = True
+        total = con.execute(f"select count(*) from {interventions} {where}", params).fetchone()[0]
+        if cat.has(interventions, "approval_status"):
+            counts = _grouped(con, interventions, "approval_status", where, params)
+            result["approvals"] = {
+                "scope": scope,
+                "total": total,
+                "chart": bar_chart(
+                    "Policy interventions, by approval status",
+                    [(fmt_label(name), n, APPROVAL_COLOURS.get(name, NEUTRAL_COLOUR)) for name, n in counts],
+                ),
+            }
+        if cat.has(interventions, "recommended_action"):
+            counts = _grouped(con, interventions, "recommended_action", where, params)
+            result["actions"] = {
+                "scope": scope,
+                "total": total,
+                "chart": bar_chart(
+                    "Policy interventions, by recommended action",
+                    [(fmt_label(name), n, "#2b6cb0") for name, n in counts],
+                    label_width=200,
+                    width=520,
+                ),
+            }
+    return result
+
+
+def _finding_level(failure: Mapping[str, Any]) -> str:
+    if failure.get("status") == "exception":
+        return "exception"
+    if failure.get("informational"):
+        return "info"
+    return "error" if failure.get("severity") == "error" else "warning"
+
+
+def _dq(dq_summary: Path | None) -> dict[str, Any] | None:
+    if dq_summary is None:
+        return None
+    path = Path(dq_summary)
+
+    def problem(text: str) -> dict[str, Any]:
+        return {"problem": text, "findings": [], "path": str(path)}
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return problem(f"No data-quality summary at {path}: the suites did not run or wrote elsewhere.")
+    except (OSError, ValueError) as exc:
+        return problem(f"Could not read {path}: {exc}")
+    if not isinstance(data, dict):
+        return problem(f"{path} is not a data-quality summary (expected a JSON object).")
+    findings = []
+    for failure in data.get("failures") or []:
+        if not isinstance(failure, Mapping):
+            continue
+        labels = [str(x) for x in (failure.get("offending_rows") or failure.get("offending_keys") or [])]
+        count = failure.get("unexpected_count")
+        shown = labels[:MAX_LISTED_KEYS]
+        more = (
+            (count - len(shown))
+            if isinstance(count, int) and count > len(shown)
+            else len(labels) - len(shown)
+        )
+        if not more and failure.get("offending_keys_truncated"):
+            more = None  # more exist, number unknown
+        findings.append(
+            {
+                "level": _finding_level(failure),
+                "id": failure.get("expectation_id") or "?",
+                "suite": failure.get("suite"),
+                "table": failure.get("table"),
+                "description": failure.get("description"),
+                "count": count,
+                "observed": failure.get("observed"),
+                "exception": failure.get("exception"),
+                "labels": shown,
+                "more": more,
+            }
+        )
+    findings.sort(key=lambda f: (SEVERITY_ORDER.get(f["level"], 9), str(f["id"])))
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    skipped_suites = [
+        s for s in data.get("suites") or [] if isinstance(s, Mapping) and s.get("status") == "skipped"
+    ]
+    levels = {
+        level: sum(1 for f in findings if f["level"] == level)
+        for level in ("error", "exception", "warning", "info")
+    }
+    return {
+        "problem": (
+            f"The data-quality suites could not read the database: {data.get('error')}"
+            if data.get("status") == "database_unreadable"
+            else None
+        ),
+        "status": data.get("status"),
+        "exit_code": data.get("exit_code"),
+        "totals": totals,
+        "findings": findings,
+        "levels": levels,
+        "skipped_suites": skipped_suites,
+        "path": str(path),
+        "data_docs": (data.get("reports") or {}).get("data_docs")
+        if isinstance(data.get("reports"), Mapping)
+        else None,
+    }
+
+
+def _run_header(run_info: Mapping[str, Any] | None, kpi: Mapping[str, Any] | None) -> dict[str, Any]:
+    info = dict(run_info or {})
+    raw_timings = info.pop("stage_timings", None) or info.pop("timings", None) or {}
+    timings: list[tuple[str, float]] = []
+    if isinstance(raw_timings, Mapping):
+        for stage, value in raw_timings.items():
+            seconds = value.get("seconds", value.get("elapsed_s")) if isinstance(value, Mapping) else value
+            if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+                timings.append((str(stage), float(seconds)))
+    duration = next(
+        (info.pop(k) for k in ("duration_s", "elapsed_s", "total_s") if isinstance(info.get(k), int | float)),
+        None,
+    )
+    if duration is None and timings:
+        duration = sum(seconds for _, seconds in timings)
+    as_of = info.pop("as_of_date", None) or (kpi or {}).get("as_of_date")
+    header = {
+        "as_of_date": as_of,
+        "run_id": info.pop("run_id", None),
+        "status": info.pop("status", None),
+        "started_at": info.pop("started_at", None),
+        "finished_at": info.pop("finished_at", None),
+        "duration": duration,
+        "timings": None,
+        "details": [],
+    }
+    if timings:
+        chart = bar_chart(
+            "Stage timings",
+            [(stage, seconds, "#2b6cb0") for stage, seconds in timings],
+            label_width=110,
+            width=520,
+        )
+        for row, (_, seconds) in zip(chart.rows, timings, strict=True):
+            row["value_text"] = fmt_seconds(seconds)
+        chart.description = "Stage timings. " + "; ".join(f"{s}: {fmt_seconds(v)}" for s, v in timings) + "."
+        header["timings"] = chart
+    for key, value in info.items():
+        if isinstance(value, str | int | float | date) and not isinstance(value, bool):
+            header["details"].append((fmt_label(key), fmt_date(value)))
+    return header
+
+
+def _status_tone(status: Any) -> str:
+    text = str(status or "").lower()
+    if not text:
+        return "neutral"
+    if any(word in text for word in ("error", "fail", "crash", "bad")):
+        return "error"
+    if any(word in text for word in ("warn", "partial", "skip")):
+        return "warning"
+    if text in {"ok", "passed", "success", "succeeded", "published", "done"}:
+        return "ok"
+    return "neutral"
+
+
+# ------------------------------------------------------------------------------------------------- rendering
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        int=fmt_int,
+        num=fmt_num,
+        signed=fmt_signed,
+        pct=fmt_pct,
+        money=fmt_money,
+        seconds=fmt_seconds,
+        label=fmt_label,
+        date=fmt_date,
+    )
+    env.globals.update(band_colours=BAND_COLOURS, status_tone=_status_tone)
+    return env
+
+
+def collect(
+    db_path: Path, *, dq_summary: Path | None = None, run_info: Mapping | None = None
+) -> dict[str, Any]:
+    """Everything the template shows, read from the database (opened read-only and closed here)."""
+    began = time.perf_counter()
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise FileNotFoundError(f"database not found: {db_path}")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        cat = Catalog.read(con)
+        as_of_hint = (run_info or {}).get("as_of_date")
+        kpi = _kpis(con, cat, as_of_hint)
+        header = _run_header(run_info, kpi)
+        context = {
+            "header": header,
+            "kpi": kpi,
+            "completeness": _completeness(kpi, con, cat),
+            "risk": _risk(con, cat),
+            "top_risks": _top_risks(con, cat),
+            "changes": _changes(con, cat),
+            "policy": _policy(con, cat, run_id=header["run_id"], as_of=header["as_of_date"]),
+            "config_hashes": _config_hashes(con, cat, kpi),
+        }
+    finally:
+        con.close()
+    context["dq"] = _dq(dq_summary)
+    context["database"] = str(db_path)
+    context["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    context["query_seconds"] = time.perf_counter() - began
+    return context
+
+
+def _config_hashes(con: duckdb.DuckDBPyConnection, cat: Catalog, kpi: Mapping[str, Any] | None) -> list:
+    hashes = []
+    if kpi and kpi.get("kpi_config_hash"):
+        hashes.append(("KPI config", kpi["kpi_config_hash"]))
+    if cat.has("marts.customer_risk_scores", "scoring_config_hash"):
+        values = [
+            row[0]
+            for row in con.execute(
+                "select distinct scoring_config_hash from marts.customer_risk_scores"
+                " where scoring_config_hash is not null order by 1 limit 3"
+            ).fetchall()
+        ]
+        if values:
+            hashes.append(("Scoring config", ", ".join(values)))
+    return hashes
+
+
+def render_report(
+    db_path: Path,
+    out_dir: Path,
+    *,
+    dq_summary: Path | None = None,
+    run_info: Mapping | None = None,
+) -> Path:
+    """Write ``out_dir/report.html`` for the database at ``db_path`` and return its path.
+
+    ``dq_summary`` is the ``dq_summary.json`` written by ``journey dq`` (optional; a missing file is reported in
+    the page, not raised). ``run_info`` may carry run_id, as_of_date, status, started_at, finished_at,
+    stage_timings (stage -> seconds) and duration_s; other scalar keys are listed as run details.
+    """
+    context = collect(db_path, dq_summary=dq_summary, run_info=run_info)
+    html = _environment().get_template(TEMPLATE).render(**context)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / REPORT_FILE
+    partial = target.with_name(f".{REPORT_FILE}.{os.getpid()}.tmp")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)
+    return target
+
+
+# ------------------------------------------------------------------------------------------------ screenshot
+
+
+def find_chromium() -> str | None:
+    """Debian's /usr/bin/chromium, else ``chromium`` (or ``chromium-browser``) on PATH."""
+    if Path("/usr/bin/chromium").is_file() and os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 2000) -> bool:
+    """Render ``html`` in headless Chromium into ``png``. False when Chromium is absent or produces nothing."""
+    browser = find_chromium()
+    if browser is None:
+        log.info("chromium not found: no screenshot of %s", html)
+        return False
+    png = Path(png).resolve()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="journey-chromium-") as profile:
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={width},{height}",
+            Path(html).resolve().as_uri(),
+        ]
+        try:
+            completed = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=SCREENSHOT_TIMEOUT_S,
+                check=False,
+                env={**os.environ, "HOME": profile},
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("chromium screenshot of %s failed: %s", html, exc)
+            return False
+    if completed.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
+        log.warning(
+            "chromium exited %s without a screenshot of %s: %s",
+            completed.returncode,
+            html,
+            (completed.stderr or "")[-2000:],
+        )
+        return False
+    return True

@@ -1,0 +1,440 @@
+"""The per-run HTML report: real content from a real dbt build of the sample, self-contained, and rendered in
+headless Chromium (skipped only where Chromium is not installed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from journey.report import (
+    REPORT_FILE,
+    find_chromium,
+    fmt_int,
+    fmt_pct,
+    fmt_signed,
+    render_report,
+    screenshot,
+)
+
+RUN_INFO = {
+    "run_id": "20250120T060000000000Z",
+    "as_of_date": "2025-01-20",
+    "status": "ok",
+    "stage_timings": {"dbt_build": 21.4, "dq": 11.7, "policy": 1.2, "downstream": 4.1},
+    "input_dir": "seeds",
+}
+
+
+def _dq_summary(folder: Path) -> Path:
+    """A small dq_summary.json in the format expectations/reports.py writes."""
+    failure = {
+        "suite": "orphans",
+        "expectation_id": "orphan_signals",
+        "severity": "warning",
+        "status": "failed",
+        "table": "quality.orphan_records",
+        "kind": "rows",
+        "description": "Orphan signals records: they reference an unknown customer, signal or intervention.",
+        "unexpected_count": 1,
+        "offending_keys": ["S009"],
+        "offending_rows": ["S009 → customer C999"],
+        "offending_keys_truncated": False,
+        "observed": None,
+        "exception": None,
+        "informational": False,
+    }
+    error = {
+        **failure,
+        "suite": "inputs",
+        "expectation_id": "signals_strength_in_range",
+        "severity": "error",
+        "table": "staging.stg_signals",
+        "description": "signal_strength in [0, 1] <checked>",
+        "unexpected_count": 25,
+        "offending_keys": [f"S{n:03d}" for n in range(100, 120)],
+        "offending_rows": [],
+        "offending_keys_truncated": True,
+    }
+    summary = {
+        "status": "errors",
+        "exit_code": 1,
+        "database": "sample.duckdb",
+        "started_at": "2025-01-20T06:00:00+00:00",
+        "great_expectations_version": "1.24.1",
+        "totals": {
+            "expectations": 96,
+            "evaluated": 91,
+            "passed": 89,
+            "failed": 2,
+            "exceptions": 0,
+            "skipped": 5,
+            "failed_by_severity": {"error": 1, "warning": 1},
+            "errors": 1,
+            "warnings": 1,
+            "informational": 0,
+        },
+        "timings_s": {"total_s": 11.7},
+        "suites": [
+            {
+                "name": "policy",
+                "description": "",
+                "status": "skipped",
+                "informational": False,
+                "note": "table not built yet: policy.interventions",
+                "expectations": 5,
+                "passed": 0,
+                "failed": 0,
+                "skipped": 5,
+                "seconds": 0.0,
+            },
+        ],
+        "failures": [failure, error],
+        "reports": {"summary": "dq_summary.json", "junit": "dq_junit.xml", "data_docs": None},
+    }
+    path = folder / "dq_summary.json"
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def _text(html: str) -> str:
+    """The visible text, roughly: tags dropped, whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _section(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("<section", start)
+    return html[start : end if end != -1 else len(html)]
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("report")
+    path = render_report(sample_db, out, dq_summary=_dq_summary(out), run_info=RUN_INFO)
+    return path, path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def work_db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample database that a test may change."""
+    target = tmp_path / "work.duckdb"
+    shutil.copy(sample_db, target)
+    return target
+
+
+# ------------------------------------------------------------------------------------------------ content
+
+
+def test_report_is_written_where_asked(sample_report: tuple[Path, str]) -> None:
+    path, html = sample_report
+    assert path.name == REPORT_FILE
+    assert html.startswith("<!DOCTYPE html>")
+    assert not list(path.parent.glob(".report.html.*.tmp"))
+
+
+def test_kpi_headline_shows_the_sample_figures(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    headline = _text(_section(html, "kpi-heading"))
+    assert "Interventions 8 " in headline
+    assert "4 of 6 recorded outcomes succeeded" in headline
+    assert "66.7%" in headline
+    assert "1 of 8 interventions overridden" in headline and "12.5%" in headline
+    assert "3 of 8 needed approval" in headline and "37.5%" in headline
+    assert "4,800" in headline
+    assert "205 ms p50" in headline
+    assert "7 vs 3" in headline
+    assert "100.0%" in headline and "46 of 46 input records" in headline
+    assert "4.25 days" in headline
+
+
+def test_run_header_and_timings(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    text = _text(html)
+    assert "As of 2025-01-20" in text
+    assert RUN_INFO["run_id"] in text
+    assert "38.4 s" in text  # duration: the sum of the stage timings
+    assert "dbt_build: 21.4 s" in html  # the stage-timings chart's accessible description
+
+
+def test_band_counts_match_sql(sample_report: tuple[Path, str], sample_db: Path) -> None:
+    _, html = sample_report
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        counts = con.sql("select risk_band, count(*) from marts.customer_risk_scores group by 1").fetchall()
+        scored = con.sql("select count(risk_score) from marts.customer_risk_scores").fetchone()[0]
+    assert counts
+    risk = _section(html, "risk-heading")
+    for band, count in counts:
+        assert f"<title>{band}: {count:,} (" in risk, band
+    # the histogram's bins add up to every scored customer
+    bins = [
+        int(n.replace(",", ""))
+        for n in re.findall(r"<title>risk score [\d.]+\u2013[\d.]+: ([\d,]+) customer", risk)
+    ]
+    assert len(bins) == 20
+    assert sum(bins) == scored
+
+
+def test_most_at_risk_lists_c001_first(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    risk = _section(html, "risk-heading")
+    table = risk[risk.index("Most at risk") :]
+    keys = re.findall(r'<td class="key">\s*(C\d{3})', table)
+    assert keys[:2] == ["C001", "C006"]
+    assert len(keys) == 10
+    # the first scoring has nothing to compare with, and says so
+    assert "No previous scoring to compare with" in _text(risk)
+
+
+def test_policy_section_says_the_policy_has_not_run(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    assert "The policy step has not run" in _text(_section(html, "policy-heading"))
+
+
+def test_dq_findings_name_the_offending_keys(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    dq = _section(html, "dq-heading")
+    text = _text(dq)
+    assert "orphan_signals" in text
+    assert "S009 → customer C999" in text
+    # errors first, with its severity colour, and the truncated key list says there is more
+    assert dq.index("signals_strength_in_range") < dq.index("orphan_signals")
+    assert 'class="finding sev-error"' in dq and 'class="finding sev-warning"' in dq
+    assert "… and 17 more" in text  # 25 rows, 8 keys shown
+    assert "&lt;checked&gt;" in dq  # escaped
+    assert "Suites not run: policy" in text
+    # the feed accounting comes from quality.feed_accounting
+    assert "journey state log" in text
+
+
+def test_report_is_self_contained(sample_report: tuple[Path, str]) -> None:
+    _, html = sample_report
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert "@import" not in html
+    # charts are inline SVG with accessible names
+    assert html.count("<svg") >= 3
+    for svg in re.findall(r"<svg[^>]*>", html):
+        assert 'role="img"' in svg
+        assert "aria-labelledby" in svg or "aria-label" in svg
+
+
+# ------------------------------------------------------------------------------------ policy, changes, escaping
+
+
+def _add_policy_tables(db: Path, run_id: str) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema policy")
+        con.execute(
+            """
+            create table policy.decision_log as
+            select
+                ? as run_id,
+                customer_id,
+                case
+                    when risk_score >= 0.6 then 'act'
+                    when customer_id = 'C003' then 'holdout'
+                    when customer_id = 'C004' then 'suppressed'
+                    else 'monitor'
+                end as decision,
+                '1.0.0' as policy_version,
+                date '2025-01-20' as as_of_date,
+                timestamp '2025-01-20 06:00:00' as decided_at
+            from marts.customer_risk_scores
+            union all
+            select
+                'an-older-run', customer_id, 'skipped_bad_data', '0.9.0', date '2025-01-19',
+                timestamp '2025-01-19 06:00:00'
+            from marts.customer_risk_scores
+            union all
+            -- an earlier run on the same date decided differently for C005; the later decision counts
+            select 'an-earlier-rerun', 'C005', 'skipped_bad_data', '1.0.0', date '2025-01-20',
+                timestamp '2025-01-20 05:00:00'
+            """,
+            [run_id],
+        )
+        con.execute(
+            """
+            create table policy.interventions as
+            select
+                'P-' || customer_id as intervention_id,
+                customer_id,
+                'onboarding' as journey_stage,
+                case when customer_id = 'C001' then 'onboarding_specialist_call' else 'proactive_outreach' end
+                    as recommended_action,
+                0.8 as confidence,
+                customer_id = 'C001' as requires_human_approval,
+                date '2025-01-20' as generated_at,
+                '1.0.0' as policy_version,
+                ? as run_id,
+                case when customer_id = 'C001' then 'pending' else 'not_required' end as approval_status
+            from marts.customer_risk_scores
+            where risk_score >= 0.6
+            """,
+            [run_id],
+        )
+
+
+def test_policy_decisions_and_approvals(work_db: Path, tmp_path: Path) -> None:
+    _add_policy_tables(work_db, RUN_INFO["run_id"])
+    html = render_report(work_db, tmp_path / "out", run_info=RUN_INFO).read_text(encoding="utf-8")
+    policy = _section(html, "policy-heading")
+    assert "policy step has not run" not in policy
+    # only this date's decisions, the latest per customer: 2 act (C001, C006), 1 holdout, 1 suppressed, 6 monitor
+    assert "<title>act: 2 (20%)</title>" in policy
+    assert "<title>monitor: 6 (60%)</title>" in policy
+    assert "<title>holdout: 1 (10%)</title>" in policy
+    assert "skipped bad data" not in policy  # the older date and the superseded decision are not counted
+    assert "10 customers evaluated (as of 2025-01-20)" in _text(policy)
+    assert "<title>pending: 1 (50%)</title>" in policy
+    assert "<title>not required: 1 (50%)</title>" in policy
+    assert "onboarding specialist call" in policy
+
+
+def test_policy_tables_with_missing_columns_do_not_break_the_report(work_db: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(work_db)) as con:
+        con.execute("create schema policy")
+        con.execute("create table policy.interventions (intervention_id varchar, customer_id varchar)")
+        con.execute("insert into policy.interventions values ('P1', 'C001')")
+    html = render_report(work_db, tmp_path / "out").read_text(encoding="utf-8")
+    text = _text(_section(html, "policy-heading"))
+    assert "No approval status" in text
+    assert "No policy.decision_log" in text
+
+
+def test_biggest_changes_sorted_by_absolute_delta_and_escaped(work_db: Path, tmp_path: Path) -> None:
+    deltas = {"C004": -0.31, "C001": 0.12, "C006": 0.25, "C002": -0.02}
+    with duckdb.connect(str(work_db)) as con:
+        for customer, delta in deltas.items():
+            con.execute(
+                """
+                update marts.customer_risk_changes
+                set previous_risk_score = current_risk_score - ?,
+                    risk_score_delta = ?,
+                    previous_risk_band = 'low',
+                    top_moving_factor = 'signal_pressure',
+                    top_moving_factor_delta = ?,
+                    explanation = ?
+                where customer_id = ?
+                """,
+                [
+                    delta,
+                    delta,
+                    delta,
+                    f"<script>alert('{customer}')</script> signal pressure moved",
+                    customer,
+                ],
+            )
+    html = render_report(work_db, tmp_path / "out").read_text(encoding="utf-8")
+    risk = _section(html, "risk-heading")
+    changes = risk[risk.index("Biggest risk changes") :]
+    assert re.findall(r'<td class="key">\s*(C\d{3})', changes) == ["C004", "C006", "C001", "C002"]
+    assert "\u22120.310" in changes and "+0.250" in changes
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;C004&#39;)&lt;/script&gt; signal pressure moved" in changes
+    assert "4 customers compared" in _text(changes)
+
+
+def test_report_on_a_database_without_marts(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    html = render_report(db, tmp_path / "out", dq_summary=tmp_path / "missing.json").read_text(
+        encoding="utf-8"
+    )
+    text = _text(html)
+    assert "marts.kpi_overview is not in this database" in text
+    assert "marts.customer_risk_scores is not in this database" in text
+    assert "The policy step has not run" in text
+    assert "No data-quality summary at" in text
+
+
+def test_connection_is_read_only_and_closed(work_db: Path, tmp_path: Path) -> None:
+    before = work_db.read_bytes()
+    render_report(work_db, tmp_path / "out")
+    assert work_db.read_bytes() == before
+    # in one process DuckDB refuses a read-write connection while a read-only one to the same file is open
+    with duckdb.connect(str(work_db)) as con:
+        assert con.sql("select count(*) from marts.kpi_overview").fetchone()[0] == 1
+
+
+def test_million_customers_are_aggregated_in_sql(tmp_path: Path) -> None:
+    db = tmp_path / "big.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            """
+            create table marts.customer_risk_scores as
+            select
+                'C' || lpad(cast(i as varchar), 7, '0') as customer_id,
+                (hash(i) % 1000000) / 1000000.0 as risk_score,
+                case
+                    when (hash(i) % 1000000) / 1000000.0 < 0.3 then 'low'
+                    when (hash(i) % 1000000) / 1000000.0 < 0.5 then 'medium'
+                    when (hash(i) % 1000000) / 1000000.0 < 0.7 then 'high'
+                    else 'critical'
+                end as risk_band
+            from range(1000000) as numbers(i)
+            """
+        )
+    began = time.perf_counter()
+    path = render_report(db, tmp_path / "out")
+    seconds = time.perf_counter() - began
+    html = path.read_text(encoding="utf-8")
+    bins = [
+        int(n.replace(",", ""))
+        for n in re.findall(r"<title>risk score [\d.]+\u2013[\d.]+: ([\d,]+) customer", html)
+    ]
+    assert sum(bins) == 1_000_000
+    assert "1,000,000 customers scored" in _text(html)
+    assert path.stat().st_size < 200_000  # nothing per customer beyond the top ten
+    assert seconds < 30
+
+
+# --------------------------------------------------------------------------------------------- formatting
+
+
+def test_number_formatting() -> None:
+    assert fmt_int(1234567) == "1,234,567"
+    assert fmt_int(None) == "—"
+    assert fmt_pct(2 / 3) == "66.7%"
+    assert fmt_signed(-0.1333, 3) == "\u22120.133"
+    assert fmt_signed(0.25) == "+0.25"
+    assert fmt_signed(0.0) == "±0.00"
+
+
+# ------------------------------------------------------------------------------------------- the browser
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert header[12:16] == b"IHDR"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_report_renders_in_headless_chromium(sample_db: Path, tmp_path: Path) -> None:
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it in .ci/run")
+    out = tmp_path / "run"
+    report = render_report(sample_db, out, dq_summary=_dq_summary(tmp_path), run_info=RUN_INFO)
+    png = out / "screenshot.png"
+    assert screenshot(report, png, width=1280, height=2000)
+    assert _png_size(png) == (1280, 2000)
+    # a blank page compresses to a few kilobytes; a rendered report with charts and tables does not
+    assert png.stat().st_size > 50_000
+
+
+def test_screenshot_without_chromium_returns_false(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("journey.report.find_chromium", lambda: None)
+    html = tmp_path / "page.html"
+    html.write_text("<!DOCTYPE html><p>hi</p>", encoding="utf-8")
+    assert screenshot(html, tmp_path / "shot.png") is False
+    assert not (tmp_path / "shot.png").exists()
