@@ -1,18 +1,26 @@
-"""The `journey` command: one entry point for the whole pipeline."""
+"""The `journey` command: one entry point for the whole pipeline.
+
+journey run        dbt build -> data quality -> policy -> downstream models -> report -> publish
+journey build      dbt build only (extra arguments go to dbt)
+journey dq         the Great Expectations suites on a built database
+journey policy     decide interventions and write them back
+journey review     list, approve or reject interventions awaiting a person
+journey generate   synthetic feeds of any size
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-import time
 from pathlib import Path
-
-import duckdb
 
 from journey.project import DEFAULT_DB, DEFAULT_INPUT_DIR, run_dbt
 
+DEFAULT_OUT = Path("out")
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", type=Path, default=DEFAULT_DB, help="DuckDB file (default: $JOURNEY_DB or journey.duckdb)"
     )
@@ -24,34 +32,24 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def feed_accounting(db: Path) -> list[tuple]:
-    """Rows of quality.feed_accounting, read through a short-lived read-only connection."""
-    with duckdb.connect(str(db), read_only=True) as connection:
-        return connection.sql(
-            "select source, input_records, staged_records, rejected_records, collapsed_duplicates "
-            "from quality.feed_accounting order by source"
-        ).fetchall()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    result = run_dbt(["build"], db=args.db, input_dir=args.input_dir, as_of=args.as_of)
-    if not result.ok:
-        print(
-            f"journey run: dbt build failed (exit {result.returncode}); see the messages above.",
-            file=sys.stderr,
-        )
-        return 2
-    print(
-        f"\nBuilt {args.db.resolve()} from {args.input_dir.resolve()} in {time.perf_counter() - started:.1f}s"
+    from journey.run import RunOptions, execute, print_summary
+
+    options = RunOptions(
+        db=args.db,
+        input_dir=args.input_dir,
+        out=args.out,
+        as_of=args.as_of,
+        quiet=args.quiet or args.json,
+        force=args.force,
+        skip_policy=args.skip_policy,
     )
-    print(f"{'feed':<20}{'input':>10}{'staged':>10}{'rejected':>10}{'dup':>8}")
-    for source, total, staged, rejected, collapsed in feed_accounting(args.db):
-        print(f"{source:<20}{total:>10}{staged:>10}{rejected:>10}{collapsed:>8}")
-    print(
-        f"\nQuery it: duckdb -readonly {args.db}   (or python: duckdb.connect('{args.db}', read_only=True))"
-    )
-    return 0
+    exit_code, summary = execute(options)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    elif not args.quiet:
+        print_summary(summary)
+    return exit_code
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -60,19 +58,62 @@ def cmd_build(args: argparse.Namespace) -> int:
     ).returncode
 
 
+def cmd_dq(args: argparse.Namespace) -> int:
+    from expectations.cli import run
+
+    return run(args)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from journey.generate import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journey", description="Customer Journey Orchestrator")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="build the whole pipeline on a folder of feeds")
-    _add_common(run)
+    run = sub.add_parser("run", help="the whole loop on a folder of feeds, published atomically")
+    _add_inputs(run)
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="reports folder; one sub-folder per run")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--json", action="store_true", help="print only a JSON summary (for jobs)")
+    run.add_argument("--force", action="store_true", help="let the policy act despite data-quality errors")
+    run.add_argument("--skip-policy", action="store_true", help="stop after data quality (no write-back)")
     run.set_defaults(func=cmd_run)
 
     build = sub.add_parser("build", help="dbt build only (extra arguments go to dbt)")
-    _add_common(build)
+    _add_inputs(build)
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments, e.g. -s staging")
     build.set_defaults(func=cmd_build)
+
+    from expectations.cli import add_arguments as add_dq_arguments
+
+    dq = sub.add_parser("dq", help="run the data-quality suites on a built database")
+    add_dq_arguments(dq)
+    dq.set_defaults(func=cmd_dq)
+
+    from journey.generate import add_arguments as add_generate_arguments
+
+    generate = sub.add_parser("generate", help="write synthetic feeds of any size")
+    add_generate_arguments(generate)
+    generate.set_defaults(func=cmd_generate)
+
+    _add_policy_commands(sub)
     return parser
+
+
+def _add_policy_commands(sub: argparse._SubParsersAction) -> None:
+    from policy.cli import add_policy_arguments, add_review_arguments, run_policy, run_review
+
+    policy = sub.add_parser("policy", help="decide interventions from the risk mart and write them back")
+    add_policy_arguments(policy)
+    policy.set_defaults(func=run_policy)
+
+    review = sub.add_parser("review", help="human review of interventions awaiting approval")
+    add_review_arguments(review)
+    review.set_defaults(func=run_review)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,4 +122,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -6,6 +6,11 @@ too, so a typo cannot silently fall back to a default.
 
 :func:`config_hash` is the sha256 of the validated config as canonical JSON (sorted keys, no whitespace);
 comments and YAML formatting do not change it. It is stamped on every decision row next to ``policy_version``.
+
+Values shared with the dbt project (the action vocabulary, high-touch flags and unit costs, signal source
+weights, the human-review cost) are not in policy.yml: they come from the reference seeds (see
+:mod:`policy.reference`), are validated with the file, and are part of the hashed config. The risk bands and
+stages in policy.yml shape the catalog; they must equal the reference vocabularies, in order.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from policy.reference import ReferenceData, ReferenceError, load_reference_csv
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("policy.yml")
 MONITOR_ONLY = "monitor_only"
@@ -77,7 +84,8 @@ class HoldoutConfig:
 
 @dataclass(frozen=True, slots=True)
 class Costs:
-    currency: str
+    """From the reference seeds: ref_actions.unit_cost and ref_kpi_parameters.human_review_cost."""
+
     per_action: Mapping[str, float]
     per_human_review: float
 
@@ -193,20 +201,27 @@ _TOP_KEYS = {
     "policy_version",
     "risk_bands",
     "stages",
-    "actions",
-    "high_touch_actions",
     "catalog",
     "thresholds",
     "confidence",
     "approval",
     "suppression",
     "holdout",
-    "costs",
 }
 
 
-def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
-    """Validate an already-parsed YAML/JSON document and return the typed config (with its hash set)."""
+def parse_config(
+    raw: Any, source: str = "policy config", reference: ReferenceData | None = None
+) -> PolicyConfig:
+    """Validate an already-parsed YAML/JSON document and return the typed config (with its hash set).
+
+    ``reference``: the shared reference values (:mod:`policy.reference`); default: the project's seed CSVs.
+    """
+    if reference is None:
+        try:
+            reference = load_reference_csv()
+        except ReferenceError as exc:
+            raise PolicyConfigError(str(exc)) from exc
     r = _Reader(source)
     doc = r.mapping(raw, "", _TOP_KEYS)
 
@@ -216,15 +231,23 @@ def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
     policy_version = r.string(version, "policy_version")
 
     bands = r.names(doc["risk_bands"], "risk_bands")
+    if bands != reference.risk_bands:
+        raise r.fail(
+            "risk_bands",
+            f"must equal ref_risk_bands by band_order {list(reference.risk_bands)} ({reference.source}), "
+            f"got {list(bands)}",
+        )
     stages = r.names(doc["stages"], "stages")
-    actions = r.names(doc["actions"], "actions")
+    if stages != reference.stages:
+        raise r.fail(
+            "stages",
+            f"must equal ref_stage_slas by stage_order {list(reference.stages)} ({reference.source}), "
+            f"got {list(stages)}",
+        )
+    actions = reference.actions
     if MONITOR_ONLY not in actions:
-        raise r.fail("actions", f"must include {MONITOR_ONLY!r}")
-
-    high_touch = r.names(doc["high_touch_actions"], "high_touch_actions")
-    for i, name in enumerate(high_touch):
-        if name not in actions:
-            raise r.fail(f"high_touch_actions[{i}]", f"{name!r} is not in actions")
+        raise PolicyConfigError(f"{reference.source}: ref_actions must include {MONITOR_ONLY!r}")
+    high_touch = reference.high_touch_actions
 
     catalog_raw = r.mapping(doc["catalog"], "catalog", set(stages))
     catalog: dict[str, dict[str, str]] = {}
@@ -234,7 +257,9 @@ def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
         for band in bands:
             action = r.string(row[band], f"catalog.{stage}.{band}")
             if action not in actions:
-                raise r.fail(f"catalog.{stage}.{band}", f"{action!r} is not in actions")
+                raise r.fail(
+                    f"catalog.{stage}.{band}", f"{action!r} is not in ref_actions ({reference.source})"
+                )
             catalog[stage][band] = action
 
     thresholds = r.mapping(doc["thresholds"], "thresholds", {"act_min_band"})
@@ -242,21 +267,20 @@ def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
     if act_min_band not in bands:
         raise r.fail("thresholds.act_min_band", f"{act_min_band!r} is not in risk_bands")
 
-    conf = r.mapping(doc["confidence"], "confidence", {"weights", "source_weights", "penalties", "floor"})
+    conf = r.mapping(doc["confidence"], "confidence", {"weights", "penalties", "floor"})
     weights = r.mapping(conf["weights"], "confidence.weights", {"signal_strength", "signal_agreement"})
     strength_w = r.number(weights["signal_strength"], "confidence.weights.signal_strength", 0, 1)
     agreement_w = r.number(weights["signal_agreement"], "confidence.weights.signal_agreement", 0, 1)
     if not math.isclose(strength_w + agreement_w, 1.0, abs_tol=1e-9):
         raise r.fail("confidence.weights", f"must sum to 1, got {strength_w + agreement_w:g}")
-    sources = r.mapping(conf["source_weights"], "confidence.source_weights", {"automated", "manual"})
     penalties = r.mapping(
         conf["penalties"], "confidence.penalties", {"conflicting_signals", "incomplete_data"}
     )
     confidence = ConfidenceModel(
         strength_weight=strength_w,
         agreement_weight=agreement_w,
-        automated_source_weight=r.number(sources["automated"], "confidence.source_weights.automated", 0, 1),
-        manual_source_weight=r.number(sources["manual"], "confidence.source_weights.manual", 0, 1),
+        automated_source_weight=reference.source_weights["automated"],
+        manual_source_weight=reference.source_weights["manual"],
         conflicting_signals_penalty=r.number(
             penalties["conflicting_signals"], "confidence.penalties.conflicting_signals", 0, 1
         ),
@@ -301,12 +325,9 @@ def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
         salt=r.string(hold["salt"], "holdout.salt"),
     )
 
-    cost = r.mapping(doc["costs"], "costs", {"currency", "per_action", "per_human_review"})
-    per_action_raw = r.mapping(cost["per_action"], "costs.per_action", set(actions))
     costs = Costs(
-        currency=r.string(cost["currency"], "costs.currency"),
-        per_action={a: r.number(per_action_raw[a], f"costs.per_action.{a}", 0) for a in actions},
-        per_human_review=r.number(cost["per_human_review"], "costs.per_human_review", 0),
+        per_action={action: reference.unit_costs[action] for action in actions},
+        per_human_review=reference.human_review_cost,
     )
 
     config = PolicyConfig(
@@ -327,8 +348,11 @@ def parse_config(raw: Any, source: str = "policy config") -> PolicyConfig:
     return config
 
 
-def load_config(path: str | Path | None = None) -> PolicyConfig:
-    """Read and validate a policy YAML file (default: the packaged ``policy/policy.yml``)."""
+def load_config(path: str | Path | None = None, reference: ReferenceData | None = None) -> PolicyConfig:
+    """Read and validate a policy YAML file (default: the packaged ``policy/policy.yml``).
+
+    ``reference``: the shared reference values, e.g. ``load_reference_db(con)``; default: the seed CSVs.
+    """
     cfg_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     try:
         text = cfg_path.read_text(encoding="utf-8-sig")
@@ -338,7 +362,7 @@ def load_config(path: str | Path | None = None) -> PolicyConfig:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyConfigError(f"{cfg_path}: not valid YAML: {exc}") from exc
-    return parse_config(raw, source=str(cfg_path))
+    return parse_config(raw, source=str(cfg_path), reference=reference)
 
 
 def config_to_dict(config: PolicyConfig) -> dict[str, Any]:

@@ -15,9 +15,11 @@ Decision precedence (the first rule that applies wins):
    is computed for such rows (recommended_action and confidence are null).
 2. ``holdout`` -- md5(customer_id + holdout salt) falls in the control share. ``is_holdout`` is set from the
    hash alone on every row, independently of risk, so the control group is comparable.
-3. ``suppressed`` -- an open intervention exists inside the cooldown (``open_intervention_count > 0`` and
-   ``as_of_date - last_intervention_at < cooldown_days``; open interventions with a null
-   ``last_intervention_at`` count as inside), or ``interventions_last_30d`` has reached the 30-day cap.
+3. ``suppressed`` -- the customer has an open intervention (``open_intervention_count > 0``: no outcome yet),
+   or ``interventions_last_30d`` has reached the 30-day cap. The design suppresses while an open intervention is
+   inside the cooldown; an open one older than the cooldown suppresses too (the reason says it is past the
+   cooldown and should be followed up), so a customer never has two open interventions at once. A closed
+   intervention suppresses only through the 30-day cap.
 4. ``monitor`` -- risk_band ranks below ``thresholds.act_min_band``; recommended_action is monitor_only.
 5. ``act`` -- the catalog action for (journey_stage, risk_band); when confidence < ``confidence.floor`` it
    becomes monitor_only (still an ``act``: an intervention record that says "watch", like I008 in the sample).
@@ -32,7 +34,11 @@ concern ``act`` rows only; the reasons are ``high_value_high_risk`` (account_val
 
 Null handling: null counts and pressures mean none; null booleans mean false, except
 ``has_conflicting_signals`` (derived from the counts) and ``has_incomplete_data`` (unknown counts as
-incomplete); a null ``signal_ids`` is an empty list; a null ``account_value`` is 0.
+incomplete); a null ``signal_ids`` is an empty list; a null ``account_value`` is 0; a null
+``last_intervention_at`` means no intervention ever (outside any cooldown).
+
+Inputs (:data:`DECISION_INPUT_SCHEMA`) are built from the marts by :mod:`policy.inputs`; ``signal_ids`` there
+are the customer's active (unresolved, in-window) negative signals, which become ``triggered_by_signals``.
 """
 
 from __future__ import annotations
@@ -237,12 +243,14 @@ def _decide(
     )
 
     # 3. suppression
-    has_open = pc.greater(pc.fill_null(t["open_intervention_count"], 0), 0)
+    open_count = pc.fill_null(t["open_intervention_count"], 0)
+    has_open = pc.greater(open_count, 0)
     days_since = pc.subtract(_days(as_of_date), _days(t["last_intervention_at"]))
+    # the cooldown only qualifies the reason: any open intervention suppresses, however old
     in_cooldown = pc.and_(has_open, pc.fill_null(pc.less(days_since, config.suppression.cooldown_days), True))
     last_30d = pc.fill_null(t["interventions_last_30d"], 0)
     capped = pc.greater_equal(last_30d, config.suppression.max_interventions_per_30_days)
-    suppressed = pc.or_(in_cooldown, capped)
+    suppressed = _any(has_open, capped)
 
     # 4./5. monitor or act, action and confidence
     eligible = pc.fill_null(pc.greater_equal(band_rank, config.act_min_rank), False)
@@ -298,6 +306,8 @@ def _decide(
             "bad_risk": bad_risk,
             "bad_band": bad_band,
             "bad_stage": bad_stage,
+            "has_open": has_open,
+            "open_intervention_count": open_count,
             "in_cooldown": in_cooldown,
             "capped": capped,
             "last_intervention_at": t["last_intervention_at"],
@@ -355,11 +365,19 @@ with parts as (
     select
         *,
         nullif(concat_ws(', ',
-            case when in_cooldown then concat(
-                'open intervention',
-                case when last_intervention_at is not null then concat(' from ', last_intervention_at::varchar) end,
-                $cooldown_text
+            case when has_open then concat(
+                open_intervention_count::varchar, ' open intervention',
+                case when open_intervention_count <> 1 then 's' end, ' (no outcome yet)'
             ) end,
+            case
+                when last_intervention_at is null then null
+                when in_cooldown then concat(
+                    'latest intervention from ', last_intervention_at::varchar, $cooldown_text
+                )
+                when has_open then concat(
+                    'latest intervention from ', last_intervention_at::varchar, $past_cooldown_text
+                )
+            end,
             case when capped then concat('30-day cap reached (', interventions_last_30d::varchar, $cap_text) end
         ), '') as suppression_detail,
         nullif(concat_ws(', ',
@@ -411,7 +429,7 @@ select
             case when is_low_confidence then $floor_text end,
             ' -> ', acting_action
         ) when is_valid then $below_threshold_text end,
-        case when decision = 'act' then coalesce(concat('approval: ', approval_detail), 'no approval needed') end
+        case when decision = 'act' then coalesce('approval: ' || approval_detail, 'no approval needed') end
     ) as reason,
     list_filter(
         [
@@ -437,6 +455,7 @@ def _render(
     table = pa.table({name: _as_chunked(values, values.type) for name, values in columns.items()})
     params = {
         "cooldown_text": f" inside the {config.suppression.cooldown_days}-day cooldown",
+        "past_cooldown_text": f", past the {config.suppression.cooldown_days}-day cooldown: follow up the open one",
         "cap_text": f" of {config.suppression.max_interventions_per_30_days})",
         "gate_text": f"data-quality gate: {dq_reason}",
         "holdout_text": f"holdout: control group ({config.holdout.share:.0%} share), no action; would be ",

@@ -98,7 +98,7 @@ def holdout_id(config: PolicyConfig, inside: bool = True) -> str:
 
 
 def test_shipped_config_loads_and_has_a_stable_hash(tmp_path: Path) -> None:
-    assert SHIPPED.policy_version == "2026.11.1"
+    assert SHIPPED.policy_version == "2026.11.2"
     assert re.fullmatch(r"[0-9a-f]{64}", SHIPPED.config_hash)
     assert load_config().config_hash == SHIPPED.config_hash
     # comments and formatting do not change the hash; values do
@@ -127,9 +127,13 @@ def test_shipped_config_loads_and_has_a_stable_hash(tmp_path: Path) -> None:
             {"approval.high_touch_actions_require_approval": "yes"},
             "approval.high_touch_actions_require_approval",
         ),
-        ({"costs.per_action.proactive_outreach": -1}, "costs.per_action.proactive_outreach"),
         ({"thresholds.act_min_band": "severe"}, "thresholds.act_min_band"),
-        ({"high_touch_actions": ["hug"]}, "high_touch_actions[0]"),
+        # shared values live in the reference seeds, not in policy.yml
+        ({"high_touch_actions": ["proactive_outreach"]}, "high_touch_actions"),
+        ({"costs": {"per_human_review": 40}}, "costs"),
+        ({"confidence.source_weights": {"automated": 1.0, "manual": 0.8}}, "confidence.source_weights"),
+        ({"risk_bands": ["low", "medium", "high"]}, "risk_bands"),
+        ({"stages": ["engagement", "onboarding", "support", "retention", "escalation"]}, "stages"),
     ],
 )
 def test_invalid_config_names_the_bad_key(overrides: dict[str, Any], key: str) -> None:
@@ -273,22 +277,39 @@ def test_approval_high_touch_and_low_confidence_high_value() -> None:
     assert decide_one(config)["requires_human_approval"] is False
 
 
-def test_open_intervention_inside_cooldown_is_suppressed() -> None:
+def test_any_open_intervention_suppresses() -> None:
+    """Open (no outcome yet) suppresses however old it is: never two open interventions for a customer."""
+    long_ago = decide_one(open_intervention_count=1, last_intervention_at=AS_OF - dt.timedelta(days=200))
+    assert long_ago["decision"] == "suppressed"
+    assert long_ago["intervention_id"] is None
+    assert long_ago["reason"].startswith(
+        "suppressed: 1 open intervention (no outcome yet), latest intervention from 2024-07-04, past the 14-day "
+        "cooldown: follow up the open one; risk 0.78"
+    )
+    two = decide_one(open_intervention_count=2, last_intervention_at=None)
+    assert two["reason"].startswith("suppressed: 2 open interventions (no outcome yet);")
+
+
+def test_cooldown_concerns_open_interventions_only() -> None:
+    """The design: no new intervention while an open one is inside the cooldown. A closed one only counts
+    toward the 30-day cap (C001 in the sample: I001 resolved five days ago, still critical, acted on)."""
     cooldown = NO_HOLDOUT.suppression.cooldown_days
-    inside = decide_one(
-        open_intervention_count=1, last_intervention_at=AS_OF - dt.timedelta(days=cooldown - 1)
+    closed_recently = decide_one(
+        open_intervention_count=0, last_intervention_at=AS_OF - dt.timedelta(days=cooldown - 1)
     )
-    assert inside["decision"] == "suppressed"
-    assert inside["intervention_id"] is None
-    assert inside["reason"].startswith(
-        "suppressed: open intervention from 2025-01-07 inside the 14-day cooldown"
+    assert closed_recently["decision"] == "act"
+    open_inside = decide_one(open_intervention_count=1, last_intervention_at=AS_OF)
+    assert open_inside["decision"] == "suppressed"
+    assert open_inside["reason"].startswith(
+        "suppressed: 1 open intervention (no outcome yet), latest intervention from 2025-01-20 inside"
     )
-    on_edge = decide_one(open_intervention_count=1, last_intervention_at=AS_OF - dt.timedelta(days=cooldown))
-    assert on_edge["decision"] == "act"
-    closed = decide_one(open_intervention_count=0, last_intervention_at=AS_OF - dt.timedelta(days=1))
-    assert closed["decision"] == "act"
-    unknown_date = decide_one(open_intervention_count=2, last_intervention_at=None)
-    assert unknown_date["decision"] == "suppressed"
+    open_past = decide_one(
+        open_intervention_count=1, last_intervention_at=AS_OF - dt.timedelta(days=cooldown)
+    )
+    assert open_past["decision"] == "suppressed"
+    assert "past the 14-day cooldown: follow up the open one" in open_past["reason"]
+    never = decide_one(open_intervention_count=0, last_intervention_at=None)
+    assert never["decision"] == "act"
 
 
 def test_thirty_day_cap() -> None:
@@ -322,7 +343,10 @@ def test_precedence_order() -> None:
     # 2 beats 3: holdout wins over suppression, which shows as the counterfactual
     held = decide_one(SHIPPED, customer_id=cid, **recent)
     assert (held["decision"], held["would_be_decision"]) == ("holdout", "suppressed")
-    assert "would be suppressed (open intervention from 2025-01-20" in held["reason"]
+    assert (
+        "would be suppressed (1 open intervention (no outcome yet), latest intervention from 2025-01-20"
+        in (held["reason"])
+    )
     # 3 beats 4: a low-risk customer with an open intervention is suppressed, not monitored
     assert decide_one(risk_score=0.1, risk_band="low", **recent)["decision"] == "suppressed"
     # 4 beats 5
@@ -485,7 +509,6 @@ def test_invariants(rows: list[dict[str, Any]], config: PolicyConfig, data: st.D
     assert out["customer_id"].to_pylist() == [row["customer_id"] for row in rows]
     assert out.schema.equals(DECISION_OUTPUT_SCHEMA)
 
-    cooldown = config.suppression.cooldown_days
     for row, res in zip(rows, out.to_pylist(), strict=True):
         assert res["decision"] in DECISIONS
         acted = res["decision"] == "act"
@@ -498,11 +521,8 @@ def test_invariants(rows: list[dict[str, Any]], config: PolicyConfig, data: st.D
         # confidence below the floor => monitor_only (or no action at all)
         if res["confidence"] is not None and res["confidence"] < 0.4:
             assert res["recommended_action"] in ("monitor_only", None)
-        # an open intervention inside the cooldown is never acted on
-        last = row["last_intervention_at"]
-        if row["open_intervention_count"] > 0 and (
-            last is None or (row["as_of_date"] - last).days < cooldown
-        ):
+        # never two open interventions: any open one (inside the cooldown or past it) blocks a new one
+        if row["open_intervention_count"] > 0:
             assert not acted
         # ids, approvals and the holdout are consistent with the decision
         assert (res["intervention_id"] is not None) == acted
@@ -532,6 +552,7 @@ def test_high_value_high_risk_always_needs_approval(
         "risk_score": risk,
         "risk_band": "critical",
         "open_intervention_count": 0,
+        "last_intervention_at": None,
         "interventions_last_30d": 0,
     }
     res = decide(table(row), NO_HOLDOUT).to_pylist()[0]
@@ -541,10 +562,11 @@ def test_high_value_high_risk_always_needs_approval(
 
 
 @FORCED_SETTINGS
-@given(row=input_rows(), days_ago=st.integers(-3, SHIPPED.suppression.cooldown_days - 1), config=CONFIGS)
-def test_open_intervention_inside_cooldown_is_never_acted_on(
+@given(row=input_rows(), days_ago=st.integers(-3, 400), config=CONFIGS)
+def test_open_intervention_is_never_acted_on(
     row: dict[str, Any], days_ago: int, config: PolicyConfig
 ) -> None:
+    """The 'never two open interventions for a customer' invariant, whatever the age of the open one."""
     row = {
         **row,
         "open_intervention_count": 1,
@@ -583,3 +605,61 @@ def test_holdout_share_within_tolerance_on_20k_ids(salt: str, share: float) -> N
     observed = sum(out["is_holdout"].to_pylist()) / n
     sigma = math.sqrt(share * (1 - share) / n)
     assert abs(observed - share) < 5 * sigma  # 5 sigma: a false alarm about once in 1.7 million runs
+
+
+# --- reference values (shared with dbt through the seeds) ------------------------------------------------
+
+
+def test_shared_values_come_from_the_reference_seeds() -> None:
+    from policy.reference import load_reference_csv
+
+    reference = load_reference_csv()
+    assert (
+        SHIPPED.high_touch_actions
+        == reference.high_touch_actions
+        == (
+            "onboarding_specialist_call",
+            "proactive_outreach",
+            "support_manager_followup",
+        )
+    )
+    assert SHIPPED.costs.per_action["support_manager_followup"] == 180
+    assert SHIPPED.costs.per_human_review == reference.human_review_cost == 50
+    assert (SHIPPED.confidence.automated_source_weight, SHIPPED.confidence.manual_source_weight) == (1.0, 0.8)
+    assert "source_weights" not in RAW_CONFIG["confidence"]
+    assert "costs" not in RAW_CONFIG and "high_touch_actions" not in RAW_CONFIG
+
+
+def test_reference_values_are_validated_and_hashed() -> None:
+    from dataclasses import replace
+
+    from policy.reference import ReferenceError, build_reference, load_reference_csv
+
+    reference = load_reference_csv()
+    cheaper = replace(reference, unit_costs={**reference.unit_costs, "proactive_outreach": 1.0})
+    assert parse_config(RAW_CONFIG, reference=cheaper).config_hash != SHIPPED.config_hash
+    no_touch = replace(reference, high_touch_actions=())
+    assert decide_one(parse_config({**RAW_CONFIG, "holdout": {**RAW_CONFIG["holdout"], "share": 0.0}},
+                                   reference=no_touch))["requires_human_approval"] is False  # fmt: skip
+    with pytest.raises(ReferenceError, match=r"ref_actions\.unit_cost\[proactive_outreach\]"):
+        build_reference(
+            "test",
+            [{"recommended_action": "proactive_outreach", "is_high_touch": "true", "unit_cost": "-5"}],
+            [{"source": "automated", "source_weight": 1}, {"source": "manual", "source_weight": 0.8}],
+            [{"parameter": "human_review_cost", "value": "50"}],
+            [],
+            [],
+        )
+    without = tuple(a for a in reference.actions if a != "usage_review_checkin")
+    with pytest.raises(
+        PolicyConfigError, match=r"catalog\.engagement\.high: 'usage_review_checkin' is not in ref_actions"
+    ):
+        parse_config(RAW_CONFIG, reference=replace(reference, actions=without))
+    with pytest.raises(PolicyConfigError, match="ref_actions must include 'monitor_only'"):
+        parse_config(RAW_CONFIG, reference=replace(reference, actions=without[:-1]))
+
+
+def test_act_without_approval_says_so() -> None:
+    out = decide_one(journey_stage="engagement", risk_band="high", risk_score=0.6)
+    assert out["recommended_action"] == "usage_review_checkin"
+    assert out["reason"].endswith("-> usage_review_checkin; no approval needed")

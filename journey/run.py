@@ -1,0 +1,327 @@
+"""`journey run`: dbt build -> data quality -> policy -> models downstream of the policy -> report -> publish.
+
+Each stage has the working database to itself: dbt runs in its own process, Great Expectations and the policy
+open and close their own connections. Exit codes (for schedulers):
+
+    0  ok: published
+    1  data-quality errors: reports written, policy acted on no one, NOT published
+    2  usage error (bad arguments)
+    3  bad input: a feed is missing, malformed or truncated; NOT published
+    4  machinery failure (a dbt model or test failed, a stage crashed); NOT published
+    5  another run holds the lock on this serving database
+
+On any non-zero code the serving database is exactly as the last successful run left it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from journey.project import DbtResult, run_dbt
+from journey.publish import RunLockedError, Workspace, discard, exclusive_run, prepare_working_copy, publish
+from journey.runrecord import RunRecord, append_to_ledger, describe_inputs, new_run_id, write_ops_runs
+
+EXIT_OK = 0
+EXIT_DQ_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_MACHINERY = 4
+EXIT_LOCKED = 5
+
+# dbt selects everything downstream of the policy's tables with this selector.
+POLICY_DOWNSTREAM = "source:policy+"
+
+
+class StageFailed(Exception):
+    """A stage failed; carries the exit code the run ends with."""
+
+    def __init__(self, exit_code: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class RunOptions:
+    db: Path
+    input_dir: Path
+    out: Path
+    as_of: str | None = None
+    quiet: bool = False
+    force: bool = False
+    skip_policy: bool = False
+    target_path: Path | None = None
+
+
+@dataclass
+class RunContext:
+    options: RunOptions
+    workspace: Workspace
+    record: RunRecord
+    out_dir: Path
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def working(self) -> Path:
+        return self.workspace.working
+
+    def say(self, text: str) -> None:
+        if not self.options.quiet:
+            print(text, flush=True)
+
+
+def classify_dbt_failure(result: DbtResult) -> int:
+    """A feed that is missing, malformed or truncated is bad input (check_feeds, the only on-run-start hook, or
+    DuckDB's own JSON errors); anything else is machinery."""
+    signs = ("on-run-start", "Malformed JSON", "No files found that match", "Feed '")
+    return EXIT_BAD_INPUT if any(sign in result.output for sign in signs) else EXIT_MACHINERY
+
+
+def dbt_failure_lines(result: DbtResult, limit: int = 25) -> str:
+    keep = [
+        line.rstrip()
+        for line in result.output.splitlines()
+        if any(
+            word in line for word in ("Error", "error", "Feed '", "FAIL", "Failure", "missing", "Malformed")
+        )
+    ]
+    return "\n".join(keep[-limit:]) or result.output[-2000:]
+
+
+def dbt_stage(ctx: RunContext, args: list[str]) -> None:
+    result = run_dbt(
+        args,
+        db=ctx.working,
+        input_dir=ctx.options.input_dir,
+        as_of=ctx.options.as_of,
+        target_path=ctx.options.target_path,
+        echo=False,
+    )
+    done = [line.strip() for line in result.output.splitlines() if "Done. PASS=" in line]
+    if done:
+        ctx.say(f"      {done[-1].split('Done. ')[-1]}")
+    if not result.ok:
+        raise StageFailed(classify_dbt_failure(result), dbt_failure_lines(result))
+
+
+def build_stage(ctx: RunContext) -> None:
+    dbt_stage(ctx, ["build"])
+    with duckdb.connect(str(ctx.working), read_only=True) as connection:
+        accounting = connection.sql(
+            "select source, input_records, staged_records, rejected_records, collapsed_duplicates "
+            "from quality.feed_accounting order by source"
+        ).fetchall()
+        as_of_date = connection.sql("select as_of_date::varchar from intermediate.int_as_of_date").fetchone()[
+            0
+        ]
+        customers = connection.sql("select count(*) from marts.customer_risk_scores").fetchone()[0]
+        bands = dict(
+            connection.sql("select risk_band, count(*) from marts.customer_risk_scores group by 1").fetchall()
+        )
+    ctx.record.as_of_date = as_of_date
+    ctx.record.row_counts["feeds"] = {
+        source: {"input": total, "staged": staged, "rejected": rejected, "collapsed_duplicates": collapsed}
+        for source, total, staged, rejected, collapsed in accounting
+    }
+    ctx.record.row_counts["customers_scored"] = customers
+    ctx.record.row_counts["risk_bands"] = bands
+    rejected = sum(row[3] for row in accounting)
+    ctx.say(
+        f"      as_of_date {as_of_date}: {customers:,} customers scored, {rejected:,} input records rejected"
+    )
+
+
+def dq_stage(ctx: RunContext) -> None:
+    from expectations.reports import terminal_summary
+    from expectations.results import DatabaseUnreadableError
+    from expectations.runner import run_suites
+
+    try:
+        result = run_suites(ctx.working, ctx.out_dir / "dq")
+    except DatabaseUnreadableError as exc:
+        raise StageFailed(EXIT_MACHINERY, f"data quality could not read the working database: {exc}") from exc
+    totals = json.loads((ctx.out_dir / "dq" / "dq_summary.json").read_text())["totals"]
+    ctx.record.row_counts["data_quality"] = totals
+    ctx.summary["dq_exit_code"] = result.exit_code
+    if not ctx.options.quiet:
+        for line in terminal_summary(result).splitlines():
+            if line.startswith(("ERROR", "WARNING", "INFO", "EXCEPTION")):
+                print(f"      {line}")
+
+
+def policy_stage(ctx: RunContext) -> None:
+    from policy.run import PolicyRequest, run_policy
+
+    outcome = run_policy(
+        PolicyRequest(
+            db=ctx.working,
+            as_of=ctx.record.as_of_date,
+            dq_summary=ctx.out_dir / "dq" / "dq_summary.json",
+            force=ctx.options.force,
+            run_id=ctx.record.run_id,
+            export=ctx.out_dir / "policy_interventions.json",
+        )
+    )
+    ctx.record.row_counts["policy"] = outcome.counts
+    ctx.say(f"      {outcome.headline}")
+
+
+def downstream_stage(ctx: RunContext) -> None:
+    dbt_stage(ctx, ["build", "--select", POLICY_DOWNSTREAM])
+
+
+def report_stage(ctx: RunContext) -> None:
+    from journey.report import render_report
+
+    path = render_report(
+        ctx.working,
+        ctx.out_dir,
+        dq_summary=ctx.out_dir / "dq" / "dq_summary.json",
+        run_info={
+            "run_id": ctx.record.run_id,
+            "as_of_date": ctx.record.as_of_date,
+            "status": "data-quality errors" if ctx.summary.get("dq_exit_code") else "ok",
+            "stage_timings": ctx.record.stage_timings,
+            "input_dir": ctx.record.input_dir,
+        },
+    )
+    ctx.summary["report"] = str(path)
+    ctx.say(f"      {path}")
+
+
+Stage = tuple[str, Callable[[RunContext], None]]
+
+
+def stages(options: RunOptions) -> list[Stage]:
+    chosen: list[Stage] = [("dbt build", build_stage), ("data quality", dq_stage)]
+    if not options.skip_policy:
+        chosen += [("policy", policy_stage), ("downstream models", downstream_stage)]
+    chosen.append(("report", report_stage))
+    return chosen
+
+
+def execute(options: RunOptions) -> tuple[int, dict[str, Any]]:
+    """Run every stage; publish only when all of them succeeded and data quality found no error."""
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    workspace = Workspace(options.db.resolve())
+    out_dir = options.out.resolve() / run_id
+    record = RunRecord(
+        run_id=run_id, started_at=started.isoformat(), input_dir=str(options.input_dir.resolve())
+    )
+    ctx = RunContext(options=options, workspace=workspace, record=record, out_dir=out_dir)
+    try:
+        with exclusive_run(workspace):
+            exit_code = _execute_locked(ctx)
+    except RunLockedError as exc:
+        print(f"journey run: {exc}", file=sys.stderr)
+        return EXIT_LOCKED, {
+            "run_id": run_id,
+            "status": "locked",
+            "exit_code": EXIT_LOCKED,
+            "message": str(exc),
+        }
+    return exit_code, _summary(ctx)
+
+
+def _execute_locked(ctx: RunContext) -> int:
+    options = ctx.options
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    ctx.say(f"journey run {ctx.record.run_id}: {options.input_dir} -> {ctx.workspace.serving}")
+    ctx.record.inputs = describe_inputs(options.input_dir)
+    prepare_working_copy(ctx.workspace)
+    exit_code = EXIT_OK
+    plan = stages(options)
+    try:
+        for number, (name, stage) in enumerate(plan, start=1):
+            ctx.say(f"[{number}/{len(plan)}] {name}")
+            began = time.perf_counter()
+            try:
+                stage(ctx)
+            finally:
+                ctx.record.stage_timings[name] = round(time.perf_counter() - began, 3)
+            ctx.say(f"      done in {ctx.record.stage_timings[name]:.1f}s")
+        if ctx.summary.get("dq_exit_code"):
+            exit_code = EXIT_DQ_ERRORS
+            ctx.record.message = "data-quality errors: not published (see the dq report)"
+    except StageFailed as exc:
+        exit_code = exc.exit_code
+        ctx.record.message = str(exc)
+        print(f"journey run: {name} failed:\n{exc}", file=sys.stderr)
+    except Exception as exc:  # a crash in our own code: report it, never publish
+        exit_code = EXIT_MACHINERY
+        ctx.record.message = f"{name} crashed: {exc!r}"
+        print(f"journey run: {name} crashed:\n{traceback.format_exc()}", file=sys.stderr)
+
+    ctx.record.exit_code = exit_code
+    ctx.record.status = {EXIT_OK: "ok", EXIT_DQ_ERRORS: "dq_errors", EXIT_BAD_INPUT: "bad_input"}.get(
+        exit_code, "failed"
+    )
+    ctx.record.finished_at = datetime.now(UTC).isoformat()
+    if exit_code == EXIT_OK:
+        began = time.perf_counter()
+        ctx.record.published = True
+        write_ops_runs(ctx.working, ctx.workspace.ledger, ctx.record)
+        publish(ctx.workspace)
+        ctx.record.stage_timings["publish"] = round(time.perf_counter() - began, 3)
+        ctx.say(f"published {ctx.workspace.serving} in {ctx.record.stage_timings['publish']:.1f}s")
+    else:
+        discard(ctx.workspace)
+        ctx.say(f"not published: {ctx.workspace.serving} is unchanged")
+    append_to_ledger(ctx.workspace.ledger, ctx.record)
+    (ctx.out_dir / "run.json").write_text(ctx.record.to_json() + "\n")
+    return exit_code
+
+
+def _summary(ctx: RunContext) -> dict[str, Any]:
+    record = ctx.record
+    return {
+        "run_id": record.run_id,
+        "status": record.status,
+        "exit_code": record.exit_code,
+        "as_of_date": record.as_of_date,
+        "serving_db": str(ctx.workspace.serving),
+        "published": record.published,
+        "out_dir": str(ctx.out_dir),
+        "report": ctx.summary.get("report"),
+        "stage_timings": record.stage_timings,
+        "row_counts": record.row_counts,
+        "message": record.message,
+    }
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    counts = summary.get("row_counts", {})
+    print()
+    print(f"run {summary['run_id']}: {summary['status']} (exit {summary['exit_code']})")
+    if "customers_scored" in counts:
+        bands = ", ".join(f"{band} {n:,}" for band, n in sorted(counts.get("risk_bands", {}).items()))
+        print(f"  customers scored: {counts['customers_scored']:,} ({bands})")
+    if "policy" in counts:
+        decisions = ", ".join(
+            f"{name} {n:,}" for name, n in sorted(counts["policy"].get("decisions", {}).items())
+        )
+        print(f"  policy decisions: {decisions}")
+    if "data_quality" in counts:
+        totals = counts["data_quality"]
+        print(
+            "  data quality: "
+            + ", ".join(f"{totals.get(key, 0)} {key}" for key in ("errors", "warnings", "informational"))
+        )
+    timings = ", ".join(
+        f"{name} {seconds:.1f}s" for name, seconds in summary.get("stage_timings", {}).items()
+    )
+    print(f"  stages: {timings}")
+    print(f"  database: {summary['serving_db']} ({'published' if summary['published'] else 'NOT published'})")
+    print(f"  reports: {summary['out_dir']}")
+    if summary.get("message"):
+        print(f"  note: {summary['message'].splitlines()[0]}")

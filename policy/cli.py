@@ -1,0 +1,212 @@
+"""Command-line glue for ``journey policy`` and ``journey review`` (wired in ``journey/cli.py``).
+
+    journey policy [--db DB] [--as-of YYYY-MM-DD] [--dry-run] [--force] [--dq-summary PATH] [--export PATH]
+                   [--config PATH] [--run-id ID]
+    journey review list   [--db DB]
+    journey review approve ID [--by NAME] [--reason TEXT] [--db DB]
+    journey review reject  ID --reason TEXT [--by NAME] [--db DB]
+
+Exit codes: 0 ok; 2 bad usage (bad date, bad config, unknown or not-pending intervention id); 3 the database
+cannot be used (missing, locked by another process, not built, no reference seeds) -- a one-line message on
+stderr, no stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from policy.db import DatabaseUnavailableError, open_db
+from policy.dq_gate import DEFAULT_DQ_SUMMARY
+from policy.inputs import MissingMartsError
+from policy.review import ReviewError, list_pending, review
+from policy.run import PolicyOutcome, PolicyRequest, PolicyUsageError
+from policy.run import run_policy as _run
+
+__all__ = ["add_policy_arguments", "add_review_arguments", "run_policy", "run_review"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DATABASE = 3
+_SHOW_INTERVENTIONS = 50  # listed on the terminal; all of them go to --export
+
+
+def _default_db() -> Path:
+    return Path(os.environ.get("JOURNEY_DB", "journey.duckdb"))
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=_default_db(), help="DuckDB file (default: $JOURNEY_DB or journey.duckdb)"
+    )
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``journey policy``."""
+    _add_db(parser)
+    parser.add_argument(
+        "--as-of",
+        default=None,
+        help="business date YYYY-MM-DD; must equal the date the marts were built for (default: that date)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="decide and print what would be written; write nothing"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="act even though the last data-quality run had errors (logged)"
+    )
+    parser.add_argument(
+        "--dq-summary",
+        type=Path,
+        default=DEFAULT_DQ_SUMMARY,
+        help=f"data-quality summary to gate on (default: {DEFAULT_DQ_SUMMARY}); missing = gate not checked",
+    )
+    parser.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the day's policy interventions as JSON in the interventions feed's schema",
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="policy config file (default: policy/policy.yml)"
+    )
+    parser.add_argument("--run-id", default=None, help="run id to stamp on written rows (default: generated)")
+
+
+def add_review_arguments(parser: argparse.ArgumentParser) -> None:
+    """Subcommands of ``journey review``: list, approve ID, reject ID --reason."""
+    sub = parser.add_subparsers(dest="review_command", required=True)
+    listing = sub.add_parser("list", help="interventions awaiting approval, highest value at risk first")
+    _add_db(listing)
+    for name, help_text in (("approve", "approve a pending intervention"), ("reject", "reject one")):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("intervention_id", metavar="ID", help="intervention id, e.g. P3f2a...")
+        command.add_argument(
+            "--by",
+            default=os.environ.get("USER") or os.environ.get("USERNAME"),
+            help="who reviews (default: $USER)",
+        )
+        command.add_argument(
+            "--reason", required=name == "reject", default=None, help="why (required for reject)"
+        )
+        _add_db(command)
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _print_outcome(outcome: PolicyOutcome) -> None:
+    head = "DRY RUN (nothing written)" if outcome.dry_run else f"run {outcome.run_id}"
+    print(f"journey policy: {head}")
+    print(
+        f"  as_of_date {outcome.as_of_date}, policy {outcome.policy_version} (config {outcome.config_hash[:12]})"
+    )
+    print(f"  {outcome.gate.note}")
+    print(f"  customers evaluated: {outcome.customers:,}")
+    print("  decisions:")
+    for name, n in outcome.decisions.items():
+        print(f"    {name:<18}{n:>12,}")
+    print("  approval (act decisions):")
+    for name, n in outcome.approvals.items():
+        print(f"    {name:<18}{n:>12,}")
+    verb = "would write" if outcome.dry_run else "wrote"
+    print(
+        f"  {verb}: {outcome.interventions_written:,} new interventions, "
+        f"{outcome.decision_log_written:,} new decision-log rows"
+        + (
+            ""
+            if outcome.dry_run or outcome.decision_log_written
+            else " (a rerun with the same inputs adds none)"
+        )
+    )
+    for row in outcome.new_interventions[:_SHOW_INTERVENTIONS]:
+        print(
+            f"    {row['intervention_id']}  {row['customer_id']:<12} {row['recommended_action']:<28} "
+            f"{row['approval_status']:<13} {row['reason']}"
+        )
+    if len(outcome.new_interventions) > _SHOW_INTERVENTIONS:
+        print(f"    ... and {len(outcome.new_interventions) - _SHOW_INTERVENTIONS:,} more")
+    if outcome.export_path is not None:
+        print(f"  exported the day's interventions to {outcome.export_path}")
+    timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.timings_s.items())
+    print(f"  timings: {timings}")
+
+
+def run_policy(args: argparse.Namespace) -> int:
+    """``journey policy``: returns the exit code."""
+    request = PolicyRequest(
+        db=args.db,
+        as_of=args.as_of,
+        dq_summary=args.dq_summary,
+        force=args.force,
+        run_id=args.run_id,
+        export=args.export,
+        dry_run=args.dry_run,
+        config_path=args.config,
+    )
+    try:
+        outcome = _run(request)
+    except PolicyUsageError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    except (DatabaseUnavailableError, MissingMartsError) as exc:
+        return _fail(EXIT_DATABASE, str(exc))
+    _print_outcome(outcome)
+    if outcome.gate.blocks:
+        print(
+            "  the data-quality gate stopped the policy: every customer is skipped_bad_data "
+            "(fix the data, or rerun with --force to act anyway)"
+        )
+    return EXIT_OK
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """``journey review list|approve|reject``: returns the exit code."""
+    command = args.review_command
+    try:
+        if command == "list":
+            with open_db(args.db, read_only=True) as con:
+                items = list_pending(con)
+            if not items:
+                print("no interventions awaiting approval")
+                return EXIT_OK
+            print(f"{len(items)} intervention(s) awaiting approval, highest value at risk first:")
+            print(
+                f"  {'intervention_id':<18}{'customer':<12}{'value':>12}{'risk':>7} {'band':<9}"
+                f"{'at risk':>12}  {'action':<28}{'generated':<12}"
+            )
+            for item in items:
+                risk = "-" if item.risk_score is None else f"{item.risk_score:.2f}"
+                print(
+                    f"  {item.intervention_id:<18}{item.customer_id:<12}{_money(item.account_value):>12}"
+                    f"{risk:>7} {item.risk_band or '-':<9}{_money(item.value_at_risk):>12}  "
+                    f"{item.recommended_action:<28}{item.generated_at!s:<12}"
+                )
+                print(f"      {item.reason}")
+            return EXIT_OK
+        with open_db(args.db, read_only=False) as con:
+            row = review(
+                con,
+                args.intervention_id,
+                approve=command == "approve",
+                reviewed_by=args.by,
+                reason=args.reason,
+            )
+    except ReviewError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    except DatabaseUnavailableError as exc:
+        return _fail(EXIT_DATABASE, str(exc))
+    print(
+        f"{row['intervention_id']} ({row['customer_id']}, {row['recommended_action']}): {row['approval_status']} "
+        f"by {row['reviewed_by']} at {row['reviewed_at']:%Y-%m-%d %H:%M:%S} UTC"
+        + (f" -- {row['review_reason']}" if row["review_reason"] else "")
+    )
+    return EXIT_OK

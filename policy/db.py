@@ -1,0 +1,56 @@
+"""Opening the built DuckDB database for the policy, with clear errors instead of stack traces.
+
+The policy opens the database once per command (read-only for ``--dry-run`` and ``review list``, read-write
+otherwise) and closes it at the end. DuckDB allows one writer process at a time: a database that another
+process holds (a running ``dbt build``, an open DuckDB CLI) raises :class:`DatabaseUnavailableError`, which the
+CLI turns into exit code 3 with the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["DatabaseUnavailableError", "open_db", "relation_exists"]
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database file is missing, not a DuckDB database, locked by another process, or not built."""
+
+
+def _explain(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            f"{path}: the database is locked by another process (a running dbt build, `journey run` or an "
+            f"open DuckDB session); try again when it has finished. DuckDB said: {text.splitlines()[0]}"
+        )
+    return f"{path}: cannot open the database: {text.splitlines()[0] if text else type(exc).__name__}"
+
+
+@contextmanager
+def open_db(path: str | Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to an existing database file; closed on exit. Never creates a new file."""
+    db = Path(path)
+    if not db.is_file():
+        raise DatabaseUnavailableError(f"{db}: no such database file; build it first (`journey run`)")
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.Error as exc:
+        raise DatabaseUnavailableError(_explain(db, exc)) from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """True when ``schema.name`` is a table or view in the connected database."""
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,153 @@
+"""Build the policy's decision input (:data:`policy.decide.DECISION_INPUT_SCHEMA`) with one DuckDB query.
+
+One row per customer in ``marts.customer_risk_scores``, joined with ``marts.journey_states`` (stage, account
+value, stalled), ``marts.customer_signals`` (evidence) and the customer's intervention history:
+
+- ``signal_ids`` = ``customer_signals.active_negative_signal_ids``: the unresolved negative signals inside the
+  window, i.e. the evidence behind the risk's signal pressure. They become ``triggered_by_signals``.
+- ``has_incomplete_data``: no journey row, a missing customer attribute (segment, account_value, tenure_months,
+  risk_tier), an unknown days_in_state, or a signal of an unknown type (evidence that could not be read).
+- history: interventions of the feed (``marts.intervention_outcomes``, origin 'feed') and of the policy
+  (``policy.interventions``, read directly so that approvals and runs since the last dbt build count; their
+  outcome, if any, from ``marts.intervention_outcomes``). Left out: rejected policy interventions (they never
+  happen), interventions generated after as_of_date, and the policy's own interventions of the same as_of_date
+  and policy_version, so a rerun of the day sees the history the first run saw and decides the same way.
+  ``open_intervention_count`` counts those without an outcome (is_pending), ``last_intervention_at`` is the
+  latest generated_at (open or closed), ``interventions_last_30d`` counts as_of_date - generated_at < 30.
+
+The query reads the marts as dbt built them for one as_of_date (``marts.customer_risk_scores.as_of_date``);
+:func:`marts_as_of_date` returns it, and the policy refuses another date rather than mixing days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+
+from policy.db import relation_exists
+from policy.decide import prepare_input
+
+__all__ = ["INPUTS_SQL", "MissingMartsError", "load_inputs", "marts_as_of_date"]
+
+REQUIRED_MARTS = ("customer_risk_scores", "journey_states", "customer_signals", "intervention_outcomes")
+
+
+class MissingMartsError(RuntimeError):
+    """The database lacks a mart the policy reads, or the marts are empty."""
+
+
+_POLICY_HISTORY = """
+    union all
+
+    select
+        policy_rows.customer_id,
+        policy_rows.generated_at,
+        coalesce(outcomes.is_pending, true) as is_pending
+    from policy.interventions as policy_rows
+    left join marts.intervention_outcomes as outcomes
+        on policy_rows.intervention_id = outcomes.intervention_id
+    where coalesce(policy_rows.approval_status, '') <> 'rejected'
+        and policy_rows.generated_at <= $as_of_date
+        and not (policy_rows.generated_at = $as_of_date and policy_rows.policy_version = $policy_version)
+"""
+
+INPUTS_SQL = """
+with
+
+history_rows as (
+    select
+        customer_id,
+        generated_at,
+        is_pending
+    from marts.intervention_outcomes
+    where origin = 'feed'
+        and generated_at <= $as_of_date
+    {policy_history}
+),
+
+history as (
+    select
+        customer_id,
+        count(*) filter (where is_pending) as open_intervention_count,
+        max(generated_at) as last_intervention_at,
+        count(*) filter (where $as_of_date - generated_at < 30) as interventions_last_30d
+    from history_rows
+    group by customer_id
+)
+
+select
+    risk.customer_id,
+    risk.as_of_date,
+    states.segment,
+    cast(states.account_value as double) as account_value,
+    states.journey_stage,
+    states.is_stalled,
+    risk.risk_score,
+    risk.risk_band,
+    risk.is_high_value,
+    coalesce(signals.active_negative_signal_ids, []::varchar[]) as signal_ids,
+    cast(coalesce(signals.negative_signal_count, 0) as bigint) as negative_signal_count,
+    cast(coalesce(signals.positive_signal_count, 0) as bigint) as positive_signal_count,
+    coalesce(signals.negative_pressure, 0.0) as negative_pressure,
+    coalesce(signals.positive_pressure, 0.0) as positive_pressure,
+    signals.max_signal_strength,
+    signals.has_conflicting_signals,
+    signals.automated_signal_share,
+    (
+        states.customer_id is null
+        or not coalesce(states.has_journey_row, false)
+        or states.segment is null
+        or states.account_value is null
+        or states.tenure_months is null
+        or states.risk_tier is null
+        or states.days_in_state is null
+        or coalesce(signals.unknown_type_signal_count, 0) > 0
+    ) as has_incomplete_data,
+    cast(coalesce(history.open_intervention_count, 0) as bigint) as open_intervention_count,
+    history.last_intervention_at,
+    cast(coalesce(history.interventions_last_30d, 0) as bigint) as interventions_last_30d
+from marts.customer_risk_scores as risk
+left join marts.journey_states as states
+    on risk.customer_id = states.customer_id
+left join marts.customer_signals as signals
+    on risk.customer_id = signals.customer_id
+left join history
+    on risk.customer_id = history.customer_id
+order by risk.customer_id
+"""
+
+
+def _check_marts(con: duckdb.DuckDBPyConnection) -> None:
+    missing = [name for name in REQUIRED_MARTS if not relation_exists(con, "marts", name)]
+    if missing:
+        raise MissingMartsError(
+            f"the database has no {', '.join('marts.' + m for m in missing)}: build it first (`journey run` "
+            "or `dbt build`)"
+        )
+
+
+def marts_as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The as_of_date the risk mart was built for (one date per build)."""
+    _check_marts(con)
+    dates = con.execute("select distinct as_of_date from marts.customer_risk_scores").fetchall()
+    if not dates:
+        raise MissingMartsError("marts.customer_risk_scores is empty: there is nobody to decide about")
+    if len(dates) > 1:  # pragma: no cover - the mart is built for one date
+        raise MissingMartsError(
+            f"marts.customer_risk_scores mixes as_of_dates: {sorted(d[0] for d in dates)}"
+        )
+    return dates[0][0]
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_version: str) -> pa.Table:
+    """The decision input for every customer of the risk mart, ordered by customer_id."""
+    _check_marts(con)
+    has_policy = relation_exists(con, "policy", "interventions")
+    sql = INPUTS_SQL.format(policy_history=_POLICY_HISTORY if has_policy else "")
+    params: dict[str, object] = {"as_of_date": as_of_date}
+    if has_policy:
+        params["policy_version"] = policy_version
+    table = con.execute(sql, params).to_arrow_table()
+    return prepare_input(table)

@@ -1,0 +1,266 @@
+"""One policy run: read the marts, check the data-quality gate, decide, write back (or only show, ``dry_run``).
+
+    from policy.run import PolicyRequest, run_policy
+    outcome = run_policy(PolicyRequest(db=Path("journey.duckdb")))
+    outcome.counts, outcome.headline, outcome.new_interventions
+
+Steps: open the database (read-only for a dry run) -> reference values from its ``reference`` schema and
+``policy/policy.yml`` -> the marts' as_of_date (``--as-of`` must equal it) -> the DQ gate -> inputs (one SQL
+query, :mod:`policy.inputs`) -> :func:`policy.decide.decide` -> one write transaction
+(:mod:`policy.writeback`) -> optional JSON export. Errors are typed so the CLI can map them to exit codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policy.config import PolicyConfig, PolicyConfigError, load_config
+from policy.db import DatabaseUnavailableError, open_db
+from policy.decide import decide
+from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
+from policy.inputs import MissingMartsError, load_inputs, marts_as_of_date
+from policy.reference import ReferenceError, load_reference_db
+from policy.writeback import WriteResult, preview, write_decisions
+
+__all__ = [
+    "DatabaseUnavailableError",
+    "MissingMartsError",
+    "PolicyOutcome",
+    "PolicyRequest",
+    "PolicyUsageError",
+    "export_interventions",
+    "run_policy",
+]
+
+FEED_COLUMNS = (
+    "intervention_id",
+    "customer_id",
+    "journey_stage",
+    "recommended_action",
+    "confidence",
+    "requires_human_approval",
+    "triggered_by_signals",
+    "evaluation_latency_ms",
+    "generated_at",
+)
+
+
+class PolicyUsageError(ValueError):
+    """Bad arguments or config (exit code 2)."""
+
+
+@dataclass
+class PolicyRequest:
+    db: Path
+    as_of: str | dt.date | None = None  # default: the marts' as_of_date
+    dq_summary: Path | None = DEFAULT_DQ_SUMMARY
+    force: bool = False
+    run_id: str | None = None
+    export: Path | None = None
+    dry_run: bool = False
+    config_path: Path | None = None
+    # test hook: called inside the write transaction between the two inserts
+    before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+
+
+@dataclass
+class PolicyOutcome:
+    run_id: str
+    as_of_date: dt.date
+    policy_version: str
+    config_hash: str
+    gate: GateResult
+    dry_run: bool
+    customers: int
+    decisions: dict[str, int]
+    approvals: dict[str, int]
+    new_interventions: list[dict[str, Any]]
+    interventions_written: int
+    decision_log_written: int
+    timings_s: dict[str, float] = field(default_factory=dict)
+    export_path: Path | None = None
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return {
+            "customers": self.customers,
+            "decisions": dict(self.decisions),
+            "approvals": dict(self.approvals),
+            "interventions_written": self.interventions_written,
+            "decision_log_written": self.decision_log_written,
+            "dq_gate": self.gate.status,
+            "dry_run": self.dry_run,
+        }
+
+    @property
+    def headline(self) -> str:
+        decided = ", ".join(f"{name} {n:,}" for name, n in self.decisions.items() if n) or "nobody"
+        verb = "would write" if self.dry_run else "wrote"
+        return (
+            f"policy {self.policy_version} on {self.as_of_date}: {self.customers:,} customers ({decided}); "
+            f"{verb} {self.interventions_written:,} new interventions and {self.decision_log_written:,} "
+            f"decision-log rows; data-quality gate {self.gate.status}"
+        )
+
+
+def new_run_id() -> str:
+    return "policy-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _as_date(value: str | dt.date | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise PolicyUsageError(f"--as-of {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _load_config(con: duckdb.DuckDBPyConnection, path: Path | None) -> PolicyConfig:
+    try:
+        reference = load_reference_db(con)
+    except ReferenceError as exc:
+        raise MissingMartsError(str(exc)) from exc
+    try:
+        return load_config(path, reference=reference)
+    except PolicyConfigError as exc:
+        raise PolicyUsageError(str(exc)) from exc
+
+
+_DECISION_ORDER = ("act", "monitor", "suppressed", "holdout", "skipped_bad_data")
+
+
+def _counts(decisions: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
+    """(count per decision, in a fixed order; pending / not_required among the act decisions)."""
+    counts = pc.value_counts(decisions["decision"])
+    found = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
+    acted = decisions.filter(pc.equal(decisions["decision"], "act"))
+    pending = int(pc.sum(acted["requires_human_approval"]).as_py() or 0)
+    decision_counts = {name: int(found.get(name, 0)) for name in _DECISION_ORDER}
+    return decision_counts, {"pending": pending, "not_required": acted.num_rows - pending}
+
+
+def _intervention_rows(
+    decisions: pa.Table, inputs: pa.Table, only: pa.Array | None = None
+) -> list[dict[str, Any]]:
+    acted = pc.equal(decisions["decision"], "act")
+    if only is not None:
+        acted = pc.and_(acted, pc.is_in(decisions["intervention_id"], value_set=only))
+    chosen = decisions.append_column("journey_stage", inputs["journey_stage"]).filter(acted)
+    rows = chosen.select(
+        ["intervention_id", "customer_id", "journey_stage", "recommended_action", "confidence",
+         "requires_human_approval", "reason"]
+    ).to_pylist()  # fmt: skip
+    for row in rows:
+        row["approval_status"] = "pending" if row["requires_human_approval"] else "not_required"
+    return rows
+
+
+def run_policy(request: PolicyRequest) -> PolicyOutcome:
+    """Run the policy once (see the module docstring). Raises the typed errors above."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    run_id = request.run_id or new_run_id()
+    wanted = _as_date(request.as_of)
+    gate = check_gate(request.dq_summary, force=request.force)
+    with open_db(request.db, read_only=request.dry_run) as con:
+        config = _load_config(con, request.config_path)
+        as_of = marts_as_of_date(con)
+        if wanted is not None and wanted != as_of:
+            raise PolicyUsageError(
+                f"--as-of {wanted} but the marts in {request.db} were built for {as_of}: rebuild them for "
+                f"{wanted} first (`journey run --as-of {wanted}`), or omit --as-of"
+            )
+        mark = time.perf_counter()
+        inputs = load_inputs(con, as_of, config.policy_version)
+        timings["inputs"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        decisions = decide(inputs, config, dq_blocked=gate.blocks, dq_reason=gate.reason)
+        timings["decide"] = time.perf_counter() - mark
+        latency_ms = round(1000 * timings["decide"] / max(inputs.num_rows, 1))
+
+        decision_counts, approval_counts = _counts(decisions)
+        mark = time.perf_counter()
+        if request.dry_run:
+            ids, log_rows = preview(con, decisions, inputs, dq_gate=gate.status, dq_gate_note=gate.note)
+            new_ids = pa.array(ids, pa.string())
+            result = WriteResult(len(ids), log_rows)
+        else:
+            result = write_decisions(
+                con,
+                decisions,
+                inputs,
+                run_id=run_id,
+                decided_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                dq_gate=gate.status,
+                dq_gate_note=gate.note,
+                evaluation_latency_ms=latency_ms,
+                before_log_insert=request.before_log_insert,
+            )
+            new_ids = _ids_of_run(con, run_id, as_of, config.policy_version)
+        timings["write"] = time.perf_counter() - mark
+        new_rows = _intervention_rows(decisions, inputs, new_ids)
+
+        export_path = None
+        if request.export is not None and not request.dry_run:
+            mark = time.perf_counter()
+            export_path = export_interventions(con, request.export, as_of, config.policy_version)
+            timings["export"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    return PolicyOutcome(
+        run_id=run_id,
+        as_of_date=as_of,
+        policy_version=config.policy_version,
+        config_hash=config.config_hash,
+        gate=gate,
+        dry_run=request.dry_run,
+        customers=decisions.num_rows,
+        decisions=decision_counts,
+        approvals=approval_counts,
+        new_interventions=new_rows,
+        interventions_written=result.interventions_inserted,
+        decision_log_written=result.decision_log_inserted,
+        timings_s={name: round(seconds, 3) for name, seconds in timings.items()},
+        export_path=export_path,
+    )
+
+
+def _ids_of_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, version: str) -> pa.Array:
+    rows = con.execute(
+        "select intervention_id from policy.interventions where run_id = ? and generated_at = ? "
+        "and policy_version = ?",
+        [run_id, as_of, version],
+    ).fetchall()
+    return pa.array([row[0] for row in rows], pa.string())
+
+
+def export_interventions(con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.date, version: str) -> Path:
+    """Write the run's interventions (this as_of_date and policy version, rejected ones left out) as a JSON
+    array in the interventions feed's schema, so the next day's feed or another tool can read them. A rerun
+    writes the same file."""
+    columns = ", ".join(FEED_COLUMNS[:-1])
+    rows = con.execute(
+        f"select {columns}, strftime(generated_at, '%Y-%m-%d') as generated_at from policy.interventions "
+        "where generated_at = ? and policy_version = ? and approval_status <> 'rejected' "
+        "order by intervention_id",
+        [as_of, version],
+    ).fetchall()
+    records = [dict(zip(FEED_COLUMNS, row, strict=True)) for row in rows]
+    for record in records:
+        record["triggered_by_signals"] = list(record["triggered_by_signals"] or [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,323 @@
+"""Write the policy's decisions back to the database: ``policy.interventions`` and ``policy.decision_log``.
+
+Everything happens in ONE DuckDB transaction on one connection (``BEGIN`` ... ``COMMIT``): creating the schema
+and tables when missing, inserting the new interventions, inserting the decision-log rows. The rows go in as one
+Arrow table registered with DuckDB (no Python loop per row). Any exception before ``COMMIT`` rolls everything
+back: both tables are exactly as they were (the ``before_log_insert`` hook lets tests inject a failure between
+the two inserts).
+
+Idempotence -- what a rerun writes:
+
+- ``policy.interventions``: one row per ``act`` decision, keyed by ``intervention_id`` (deterministic from
+  customer_id, as_of_date and policy_version). A row whose id already exists is never inserted again or
+  changed, so a rerun for the same as_of_date and policy version inserts no interventions, and a reviewer's
+  approval survives reruns. (A rerun that now decides ``act`` for a customer the first run did not act on adds
+  that customer's intervention.)
+- ``policy.decision_log``: append-only; never updated or deleted. Each row is keyed by ``decision_log_id`` =
+  'L' || md5(decision_id | config_hash | inputs_hash | dq_gate | decision | reason), where ``inputs_hash`` is
+  the md5 of the row's inputs snapshot (JSON). A row whose key is already in the log is not inserted again.
+  So a rerun with the same inputs, config and gate adds NO rows; a rerun after the marts changed adds a row
+  for exactly the customers whose inputs (or decision) changed; a forced rerun after a blocked one adds rows
+  (dq_gate differs). Every evaluated customer therefore has a log row describing the decision it got; its
+  ``run_id`` / ``decided_at`` are those of the first run that reached that decision from those inputs.
+
+``approval_status`` of a new intervention is 'pending' when it requires human approval, else 'not_required';
+``journey review`` changes it later (with ``reviewed_by``, ``reviewed_at``, ``review_reason``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "DECISION_LOG_COLUMNS",
+    "INTERVENTION_COLUMNS",
+    "WriteResult",
+    "ensure_tables",
+    "preview",
+    "stage_rows",
+    "write_decisions",
+]
+
+SCHEMA = "policy"
+
+# policy.interventions: the interventions feed's columns, then the policy's; keep identical to
+# models/staging/_policy__sources.yml (the dbt fallback relation is built from that file).
+INTERVENTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("intervention_id", "varchar"),
+    ("customer_id", "varchar"),
+    ("journey_stage", "varchar"),
+    ("recommended_action", "varchar"),
+    ("confidence", "double"),
+    ("requires_human_approval", "boolean"),
+    ("triggered_by_signals", "varchar[]"),
+    ("evaluation_latency_ms", "integer"),
+    ("generated_at", "date"),
+    ("policy_version", "varchar"),
+    ("reason", "varchar"),
+    ("decision_id", "varchar"),
+    ("approval_status", "varchar"),
+    ("run_id", "varchar"),
+    ("decided_at", "timestamp"),
+    ("reviewed_by", "varchar"),
+    ("reviewed_at", "timestamp"),
+    ("review_reason", "varchar"),
+)
+
+DECISION_LOG_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("decision_log_id", "varchar"),
+    ("run_id", "varchar"),
+    ("decided_at", "timestamp"),
+    ("as_of_date", "date"),
+    ("customer_id", "varchar"),
+    ("decision", "varchar"),
+    ("would_be_decision", "varchar"),
+    ("recommended_action", "varchar"),
+    ("confidence", "double"),
+    ("requires_human_approval", "boolean"),
+    ("approval_reasons", "varchar[]"),
+    ("triggered_by_signals", "varchar[]"),
+    ("reason", "varchar"),
+    ("intervention_id", "varchar"),
+    ("decision_id", "varchar"),
+    ("policy_version", "varchar"),
+    ("config_hash", "varchar"),
+    ("is_holdout", "boolean"),
+    ("inputs", "varchar"),
+    ("inputs_hash", "varchar"),
+    ("dq_gate", "varchar"),
+    ("dq_gate_note", "varchar"),
+)
+
+_STAGED = "policy_run_rows"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    interventions_inserted: int
+    decision_log_inserted: int
+
+
+def _create_sql(table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    body = ",\n    ".join(f"{name} {type_}" for name, type_ in columns)
+    return f"create table if not exists {SCHEMA}.{table} (\n    {body}\n)"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema ``policy`` and both tables when missing; add columns an older table lacks.
+
+    Runs inside the caller's transaction when there is one (DuckDB DDL is transactional).
+    """
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for table, columns in (("interventions", INTERVENTION_COLUMNS), ("decision_log", DECISION_LOG_COLUMNS)):
+        con.execute(_create_sql(table, columns))
+        present = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [SCHEMA, table],
+            ).fetchall()
+        }
+        for name, type_ in columns:
+            if name not in present:
+                con.execute(f"alter table {SCHEMA}.{table} add column {name} {type_}")
+
+
+def stage_rows(decisions: pa.Table, inputs: pa.Table) -> pa.Table:
+    """One Arrow table for the write: the decision columns, the customer's journey_stage, and the inputs as a
+    struct column (turned into the JSON snapshot in SQL). Both tables are aligned row by row (decide() keeps
+    the input order)."""
+    if decisions.num_rows != inputs.num_rows:
+        raise ValueError(f"{decisions.num_rows} decisions for {inputs.num_rows} input rows")
+    distinct = pc.count_distinct(decisions["customer_id"], mode="all").as_py()
+    if distinct != decisions.num_rows:
+        raise ValueError(
+            f"{decisions.num_rows - distinct} duplicate customer_id(s) in the decisions: one row per customer "
+            "is required (ids and log keys are per customer)"
+        )
+    inputs = inputs.combine_chunks()
+    snapshot = pa.StructArray.from_arrays(
+        [inputs[name].combine_chunks() for name in inputs.column_names], names=inputs.column_names
+    )
+    return decisions.append_column("journey_stage", inputs["journey_stage"]).append_column("inputs", snapshot)
+
+
+_INSERT_INTERVENTIONS = f"""
+insert into {SCHEMA}.interventions by name
+select
+    intervention_id,
+    customer_id,
+    journey_stage,
+    recommended_action,
+    confidence,
+    requires_human_approval,
+    triggered_by_signals,
+    cast($latency_ms as integer) as evaluation_latency_ms,
+    as_of_date as generated_at,
+    policy_version,
+    reason,
+    decision_id,
+    case when requires_human_approval then 'pending' else 'not_required' end as approval_status,
+    $run_id as run_id,
+    cast($decided_at as timestamp) as decided_at,
+    cast(null as varchar) as reviewed_by,
+    cast(null as timestamp) as reviewed_at,
+    cast(null as varchar) as review_reason
+from {_STAGED}
+where decision = 'act'
+    and intervention_id is not null
+    and intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
+"""
+
+_LOG_ROWS = f"""
+with snapshots as (
+    select
+        *,
+        cast(to_json(inputs) as varchar) as inputs_json
+    from {_STAGED}
+),
+
+keyed as (
+    select
+        *,
+        md5(inputs_json) as inputs_hash
+    from snapshots
+),
+
+rows as (
+    select
+        'L' || md5(concat_ws(
+            '|', coalesce(decision_id, ''), config_hash, inputs_hash, $dq_gate, decision, reason
+        )) as decision_log_id,
+        $run_id as run_id,
+        cast($decided_at as timestamp) as decided_at,
+        as_of_date,
+        customer_id,
+        decision,
+        would_be_decision,
+        recommended_action,
+        confidence,
+        requires_human_approval,
+        approval_reasons,
+        triggered_by_signals,
+        reason,
+        intervention_id,
+        decision_id,
+        policy_version,
+        config_hash,
+        is_holdout,
+        inputs_json as inputs,
+        inputs_hash,
+        $dq_gate as dq_gate,
+        $dq_gate_note as dq_gate_note
+    from keyed
+)
+
+select * from rows
+{{existing_filter}}
+"""
+_NOT_LOGGED = f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log)"
+_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + _LOG_ROWS.format(existing_filter=_NOT_LOGGED)
+
+
+def _count(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def write_decisions(
+    con: duckdb.DuckDBPyConnection,
+    decisions: pa.Table,
+    inputs: pa.Table,
+    *,
+    run_id: str,
+    decided_at: dt.datetime,
+    dq_gate: str,
+    dq_gate_note: str,
+    evaluation_latency_ms: int,
+    before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> WriteResult:
+    """Insert the new interventions and decision-log rows in one transaction (see the module docstring).
+
+    ``con`` must be a read-write connection with no open transaction. ``before_log_insert`` is called inside
+    the transaction after the interventions were inserted and before the log rows are: an exception from it
+    (or from anything else) rolls the whole write back and propagates.
+    """
+    staged = stage_rows(decisions, inputs)
+    con.register(_STAGED, staged)
+    try:
+        con.begin()
+        try:
+            ensure_tables(con)
+            inserted = _count(
+                con.execute(
+                    _INSERT_INTERVENTIONS,
+                    {"latency_ms": evaluation_latency_ms, "run_id": run_id, "decided_at": decided_at},
+                )
+            )
+            if before_log_insert is not None:
+                before_log_insert(con)
+            logged = _count(
+                con.execute(
+                    _INSERT_LOG,
+                    {
+                        "run_id": run_id,
+                        "decided_at": decided_at,
+                        "dq_gate": dq_gate,
+                        "dq_gate_note": dq_gate_note,
+                    },
+                )
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.unregister(_STAGED)
+    return WriteResult(interventions_inserted=inserted, decision_log_inserted=logged)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [SCHEMA, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def preview(
+    con: duckdb.DuckDBPyConnection,
+    decisions: pa.Table,
+    inputs: pa.Table,
+    *,
+    dq_gate: str,
+    dq_gate_note: str,
+) -> tuple[list[str], int]:
+    """What :func:`write_decisions` would add, without writing (works on a read-only connection):
+    (ids of the new interventions, sorted; number of new decision-log rows)."""
+    staged = stage_rows(decisions, inputs)
+    con.register(_STAGED, staged)
+    try:
+        existing = (
+            f"and intervention_id not in (select intervention_id from {SCHEMA}.interventions "
+            "where intervention_id is not null)"
+            if _table_exists(con, "interventions")
+            else ""
+        )
+        ids = con.execute(
+            f"select distinct intervention_id from {_STAGED} "
+            f"where decision = 'act' and intervention_id is not null {existing} order by 1"
+        ).fetchall()
+        log_sql = _LOG_ROWS.format(existing_filter=_NOT_LOGGED if _table_exists(con, "decision_log") else "")
+        params = {"run_id": "preview", "decided_at": dt.datetime(2000, 1, 1), "dq_gate": dq_gate,
+                  "dq_gate_note": dq_gate_note}  # fmt: skip
+        logged = _count(con.execute(f"select count(*) from ({log_sql})", params))
+    finally:
+        con.unregister(_STAGED)
+    return [row[0] for row in ids], logged
