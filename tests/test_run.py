@@ -134,8 +134,11 @@ def test_run_while_an_analyst_holds_a_read_only_connection(published, tmp_path: 
     finally:
         analyst.kill()
         analyst.wait()
-    # a new connection sees the new run
-    assert query(db, "select count(*) from ops.runs") == [(runs_before + 1,)]
+    # a new connection sees the new run, and every run before it, failed ones included (from the ledger)
+    ledger = (db.parent / "journey.runs.jsonl").read_text().splitlines()
+    assert query(db, "select count(*) from ops.runs") == [(len(ledger),)]
+    assert len(ledger) > runs_before
+    assert query(db, f"select status from ops.runs where run_id = '{summary['run_id']}'") == [("ok",)]
 
 
 def test_identical_runs_give_identical_marts(tmp_path: Path) -> None:
