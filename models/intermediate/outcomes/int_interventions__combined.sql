@@ -1,5 +1,6 @@
 {#- Every intervention, whatever made it: the interventions feed (orphans excluded) and the policy step.
-    origin says which. Feed rows have no policy columns; policy rows have no loaded_from. -#}
+    origin says which. Feed rows have no policy columns; policy rows have no loaded_from. A policy
+    intervention a reviewer rejected never happened: it stays in policy.interventions, not here. -#}
 with
 
 feed_interventions as (
@@ -9,6 +10,7 @@ feed_interventions as (
 
 policy_interventions as (
     select * from {{ ref('int_policy_interventions') }}
+    where approval_status is distinct from 'rejected'
 ),
 
 combined as (
