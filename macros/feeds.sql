@@ -28,17 +28,23 @@
             {% endif %}
         {% endfor %}
         {% if flags.WHICH in ('build', 'run') and var('check_feed_syntax', true) %}
+            {#- DuckDB names the file, byte and line of a syntax error itself (all feeds in one query). -#}
+            {% set counts = [] %}
             {% for feed in journey_feeds() %}
-                {#- DuckDB names the file, byte and line of a syntax error itself. -#}
-                {% do run_query("select count(*) from " ~ read_feed(feed)) %}
-                {#- ...but it accepts a JSON array cut off before its closing bracket: catch that here. -#}
-                {% set ends = run_query(feed_ends_sql(feed)) %}
-                {% for row in ends.rows if row[1] == '[' and row[2] != ']' %}
-                    {{ exceptions.raise_compiler_error(
-                        "Feed '" ~ feed ~ "' file " ~ row[0] ~ " is truncated or malformed: it starts a JSON array"
-                        ~ " with '[' but does not end with ']'."
-                    ) }}
-                {% endfor %}
+                {% do counts.append("select count(*) from " ~ read_feed(feed)) %}
+            {% endfor %}
+            {% do run_query(counts | join(" union all ")) %}
+            {#- ...but it accepts a JSON array cut off before its closing bracket: catch that here. -#}
+            {% set ends_queries = [] %}
+            {% for feed in journey_feeds() %}
+                {% do ends_queries.append("select '" ~ feed ~ "' as feed, * from (" ~ feed_ends_sql(feed) ~ ")") %}
+            {% endfor %}
+            {% set ends = run_query(ends_queries | join(" union all ")) %}
+            {% for row in ends.rows if row[2] == '[' and row[3] != ']' %}
+                {{ exceptions.raise_compiler_error(
+                    "Feed '" ~ row[0] ~ "' file " ~ row[1] ~ " is truncated or malformed: it starts a JSON array"
+                    ~ " with '[' but does not end with ']'."
+                ) }}
             {% endfor %}
         {% endif %}
     {% endif %}
@@ -55,15 +61,37 @@
     read_json_objects('{{ feed_path(feed) }}', format = 'auto', filename = true)
 {%- endmacro %}
 
-{#- First and last non-blank character of each file of a feed (file, first, last). -#}
+{#- First and last non-blank character of each file of a feed (file, first, last): '[', ']', '{', '}'
+    or '?' for any other character ('' for a blank file). -#}
 {% macro feed_ends_sql(feed) -%}
     {{ return(adapter.dispatch('feed_ends_sql', 'customer_journey')(feed)) }}
 {%- endmacro %}
 
 {% macro duckdb__feed_ends_sql(feed) -%}
+    {#- Looks at the first and last 4 KiB only, byte by byte (hex pairs), so a big file is neither decoded nor
+        copied: a BOM and blanks (space, tab, CR, LF) are skipped. A file blank throughout those 4 KiB is
+        looked at whole. -#}
+    {%- set blank = "(20|09|0A|0D)" -%}
     select
         filename,
-        left(ltrim(decode(content), chr(65279) || chr(32) || chr(9) || chr(10) || chr(13)), 1),
-        right(rtrim(decode(content), chr(32) || chr(9) || chr(10) || chr(13)), 1)
+        {{ feed_end_char("regexp_replace(hex(content[1:4096]), '^(EFBBBF|20|09|0A|0D)*', '')",
+                         "regexp_replace(hex(content), '^(EFBBBF|20|09|0A|0D)*', '')", 'left') }},
+        {{ feed_end_char("regexp_replace(hex(content[-4096:]), '" ~ blank ~ "*$', '')",
+                         "regexp_replace(hex(content), '" ~ blank ~ "*$', '')", 'right') }}
     from read_blob('{{ feed_path(feed) }}')
+{%- endmacro %}
+
+{% macro feed_end_char(window_hex, whole_hex, side) -%}
+    case {{ side }}(
+            case when {{ window_hex }} = '' and octet_length(content) > 4096 then {{ whole_hex }}
+            else {{ window_hex }} end,
+            2
+        )
+        when '' then ''
+        when '5B' then '['
+        when '5D' then ']'
+        when '7B' then '{'
+        when '7D' then '}'
+        else '?'
+    end
 {%- endmacro %}

@@ -10,15 +10,14 @@
       lower     for string: lowercase the trimmed value (enums are always lowercased)
       cast_as   SQL type for number fields (default double)
 
-    Output: one row per input record with the typed columns, the raw record, lineage, and
-      reject_reason / reject_detail (null when the record is staged), record_key, record_hash,
-      copy_number (1 for the first copy of an exact duplicate) and duplicate_count.
+    Output: one row per input record with the typed columns, lineage, and reject_reason / reject_detail /
+      raw_record (null when the record is staged), record_key, record_hash, copy_number (1 for one copy of
+      an exact duplicate, 2.. for the others) and duplicate_count.
     Exact duplicates (same key, same normalized content) are collapsed: only copy 1 is staged.
     Same key with different content: every copy is rejected as duplicate_key_conflict.
 -#}
 {% macro stage_feed(feed, fields) %}
 {%- set keys = journey_feeds()[feed] -%}
-{%- set number_types = "('BIGINT', 'UBIGINT', 'DOUBLE')" -%}
 
 with
 
@@ -26,25 +25,37 @@ records as (
     {{ feed_records(feed) }}
 ),
 
-{#- text value, JSON type and typed value of each field -#}
+{#- each record is parsed once, into one JSON value per field -#}
+parsed as (
+    select
+        record,
+        loaded_from,
+        {{ json_record_type('record') }} as record__json_type,
+        {{ json_parse_fields('record', fields | map(attribute='name') | list) }} as fields
+    from records
+),
+
+{#- text value and JSON type of each field -#}
 extracted as (
     select
         record,
         loaded_from,
+        fields,
         {%- for f in fields %}
-        {{ json_field_type('record', f.name) }} as {{ f.name }}__json_type,
-        trim({{ json_field_text('record', f.name) }}) as {{ f.name }}__text,
+        {{ json_value_type(json_parsed_field('fields', f.name)) }} as {{ f.name }}__json_type,
+        trim({{ json_value_text(json_parsed_field('fields', f.name)) }}) as {{ f.name }}__text,
         {%- endfor %}
-        {{ concat_key(keys, 'record') }} as record_key
-    from records
+        record__json_type
+    from parsed
 ),
 
 typed as (
     select
         *,
         {%- for f in fields %}
-        {{ typed_value(f) }} as {{ f.name }}{{ "," if not loop.last }}
+        {{ typed_value(f) }} as {{ f.name }},
         {%- endfor %}
+        {{ concat_key(keys) }} as record_key
     from extracted
 ),
 
@@ -52,11 +63,11 @@ checked as (
     select
         *,
         case
-            when json_valid(record) is not true or json_type(record) <> 'OBJECT' then 'wrong_type'
+            when record__json_type is distinct from 'OBJECT' then 'wrong_type'
             {%- for f in fields %}{{ field_checks(f, keys, 'reason') }}{%- endfor %}
         end as record_reason,
         case
-            when json_valid(record) is not true or json_type(record) <> 'OBJECT'
+            when record__json_type is distinct from 'OBJECT'
                 then 'record: expected a JSON object'
             {%- for f in fields %}{{ field_checks(f, keys, 'detail') }}{%- endfor %}
         end as record_detail,
@@ -66,17 +77,22 @@ checked as (
     from typed
 ),
 
+{#- One window, ordered by content hash within (key, staged or not): the whole partition gives the key's
+    copies and whether their contents differ; the peers of a row (same hash) are its exact duplicates, and
+    row_number - rank + 1 numbers them. Which of several identical copies is number 1 is not specified: their
+    typed values are the same. One sort instead of three made this step 2-3x faster at 1M customers. -#}
 keyed as (
     select
         *,
         record_reason is null
         and min(record_hash) over by_key_valid <> max(record_hash) over by_key_valid as is_key_conflict,
         count(*) over by_key_valid as key_copies,
-        row_number() over (partition by record_key, record_hash, record_reason is null order by loaded_from)
-            as copy_number,
-        count(*) over (partition by record_key, record_hash, record_reason is null) as duplicate_count
+        row_number() over by_content - rank() over by_content + 1 as copy_number,
+        count(*) over (by_content range between current row and current row) as duplicate_count
     from checked
-    window by_key_valid as (partition by record_key, record_reason is null)
+    window
+        by_content as (partition by record_key, record_reason is null order by record_hash),
+        by_key_valid as (by_content rows between unbounded preceding and unbounded following)
 ),
 
 final as (
@@ -95,7 +111,9 @@ final as (
         record_hash,
         copy_number,
         duplicate_count,
-        record as raw_record,
+        {#- only a rejected record's text is kept (quality.rejected_rows shows it): storing every record's
+            text again cost more than the typed columns -#}
+        case when is_key_conflict or record_reason is not null then record end as raw_record,
         loaded_from,
         cast(current_timestamp as timestamp) as loaded_at
     from keyed
@@ -105,11 +123,12 @@ select * from final
 {% endmacro %}
 
 
-{%- macro concat_key(keys, record) -%}
+{#- The record key from the key fields' trimmed texts (the <field>__text columns of `extracted`). -#}
+{%- macro concat_key(keys) -%}
     {%- if keys | length == 1 -%}
-        trim({{ json_field_text(record, keys[0]) }})
+        {{ keys[0] }}__text
     {%- else -%}
-        concat_ws('|' {%- for k in keys %}, trim({{ json_field_text(record, k) }}){%- endfor %})
+        concat_ws('|' {%- for k in keys %}, {{ k }}__text{%- endfor %})
     {%- endif -%}
 {%- endmacro -%}
 
@@ -135,8 +154,8 @@ select * from final
     {%- elif f.kind == 'date' -%}
         case when {{ jt }} = 'VARCHAR' then {{ parse_date(text) }} end
     {%- elif f.kind == 'string_list' -%}
-        case when {{ jt }} = 'ARRAY' and {{ json_field_is_string_array('record', f.name) }}
-            then {{ json_field_string_list('record', f.name) }} end
+        case when {{ jt }} = 'ARRAY' and {{ json_value_is_string_array(json_parsed_field('fields', f.name)) }}
+            then {{ json_value_string_list(json_parsed_field('fields', f.name)) }} end
     {%- endif -%}
 {%- endmacro -%}
 
