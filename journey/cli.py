@@ -70,6 +70,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from journey.bench import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journey", description="Customer Journey Orchestrator")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate = sub.add_parser("generate", help="write synthetic feeds of any size")
     add_generate_arguments(generate)
     generate.set_defaults(func=cmd_generate)
+
+    from journey.bench import add_arguments as add_bench_arguments
+
+    bench = sub.add_parser("bench", help="time the whole pipeline at several sizes against the DuckDB floor")
+    add_bench_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
 
     _add_policy_commands(sub)
     return parser
