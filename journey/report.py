@@ -717,6 +717,181 @@ def _policy(con: duckdb.DuckDBPyConnection, cat: Catalog, *, run_id: Any, as_of:
     return result
 
 
+IMPACT_METRIC_ORDER = ("churn_risk_delta", "success", "csat_delta", "revenue_saved")
+IMPACT_STATUS_TONES = {
+    "significant_improvement": "ok",
+    "significant_harm": "error",
+    "sample_ratio_mismatch": "error",
+    "not_significant": "neutral",
+    "insufficient_data": "warning",
+    "not_measurable": "neutral",
+}
+IMPACT_CHART_ROWS = 12  # estimated effects drawn per metric (overall first, then the largest groups)
+GATE_TONES = {"pass": "ok", "fail": "error", "not measured": "warning"}
+
+
+def forest_chart(title: str, rows: Sequence[Mapping[str, Any]], *, digits: int = 3) -> dict[str, Any]:
+    """Effects as points with their confidence intervals as horizontal error bars, and a line at 0.
+
+    rows: label, effect, ci_lower, ci_upper, tone ('ok' / 'error' / 'neutral'). Geometry is computed here.
+    """
+    width, label_width, value_width, row_height, top, bottom = 640, 190, 150, 26, 8, 30
+    plot_w = width - label_width - value_width
+    lows = [float(r["ci_lower"]) for r in rows] + [0.0]
+    highs = [float(r["ci_upper"]) for r in rows] + [0.0]
+    low, high = min(lows), max(highs)
+    span = high - low or 1.0
+    low, high = low - span * 0.06, high + span * 0.06
+
+    def x_of(value: float) -> float:
+        return round(label_width + plot_w * (value - low) / (high - low), 2)
+
+    colours = {"ok": "#2f855a", "error": "#c53030", "neutral": "#2b6cb0"}
+    drawn, parts = [], []
+    for index, row in enumerate(rows):
+        y = top + index * row_height + row_height / 2
+        effect, lower, upper = float(row["effect"]), float(row["ci_lower"]), float(row["ci_upper"])
+        interval = f"{fmt_signed(lower, digits)} to {fmt_signed(upper, digits)}"
+        drawn.append(
+            {
+                "label": row["label"],
+                "y": round(y, 2),
+                "cx": x_of(effect),
+                "x1": x_of(lower),
+                "x2": x_of(upper),
+                "colour": colours.get(row.get("tone", "neutral"), colours["neutral"]),
+                "value_text": fmt_signed(effect, digits),
+                "tip": f"{row['label']}: effect {fmt_signed(effect, digits)}, interval {interval}",
+            }
+        )
+        parts.append(f"{row['label']}: {fmt_signed(effect, digits)} ({interval})")
+    bottom_y = top + len(rows) * row_height
+    ticks = []
+    for i in range(5):
+        value = low + (high - low) * i / 4
+        ticks.append({"x": x_of(value), "label": fmt_signed(value, digits)})
+    return {
+        "title": title,
+        "width": width,
+        "height": bottom_y + bottom,
+        "label_width": label_width,
+        "plot_right": label_width + plot_w,
+        "top": top,
+        "bottom_y": bottom_y,
+        "zero_x": x_of(0.0),
+        "rows": drawn,
+        "ticks": ticks,
+        "description": f"{title}. Effect and confidence interval per group: " + "; ".join(parts) + ".",
+    }
+
+
+def _impact(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any] | None:
+    """Treatment effects (with error-bar charts), the holdout split check and the rollout gates."""
+    table = "marts.treatment_effects"
+    needed = (
+        "method",
+        "metric",
+        "grouping_name",
+        "grouping_value",
+        "effect",
+        "ci_lower",
+        "ci_upper",
+        "status",
+    )
+    if not cat.has(table, *needed):
+        return None
+    rows = [
+        {k: _plain(v) for k, v in row.items()}
+        for row in _records(
+            con,
+            f"""
+            select *
+            from {table}
+            order by
+                method desc,
+                case when grouping_name = 'overall' then 0 else 1 end,
+                grouping_name,
+                n_treated + n_control desc,
+                grouping_value
+            """,
+        )
+    ]
+    order = {metric: index for index, metric in enumerate(IMPACT_METRIC_ORDER)}
+    overall = sorted(
+        (row for row in rows if row["grouping_name"] == "overall"),
+        key=lambda row: (row["method"] != "randomized", order.get(row["metric"], 99), row["metric"]),
+    )
+    for row in rows:
+        row["tone"] = IMPACT_STATUS_TONES.get(row["status"], "neutral")
+    charts = []
+    metrics = sorted({row["metric"] for row in rows}, key=lambda m: (order.get(m, 99), m))
+    for metric in metrics:
+        estimated = [
+            row
+            for row in rows
+            if row["metric"] == metric and row["effect"] is not None and row["ci_lower"] is not None
+        ][:IMPACT_CHART_ROWS]
+        if not estimated:
+            continue
+        digits = 0 if metric == "revenue_saved" else 3
+        chart_rows = [
+            {
+                "label": f"{row['method']} · "
+                + ("overall" if row["grouping_name"] == "overall" else f"{fmt_label(row['grouping_value'])}"),
+                "effect": row["effect"],
+                "ci_lower": row["ci_lower"],
+                "ci_upper": row["ci_upper"],
+                "tone": {"ok": "ok", "error": "error"}.get(row["tone"], "neutral"),
+            }
+            for row in estimated
+        ]
+        charts.append(
+            {
+                "metric": metric,
+                "chart": forest_chart(
+                    f"Effect on {fmt_label(metric)} (treated minus control)", chart_rows, digits=digits
+                ),
+            }
+        )
+    estimable = sum(1 for row in rows if row["effect"] is not None)
+    split = None
+    if cat.has("marts.holdout_sample_ratio", "population", "grouping_name", "status"):
+        found = _records(
+            con,
+            "select * from marts.holdout_sample_ratio where grouping_name = 'overall' or is_sample_ratio_mismatch"
+            " order by population desc, grouping_name <> 'overall', grouping_name, grouping_value",
+        )
+        split = [{k: _plain(v) for k, v in row.items()} for row in found]
+    gates = None
+    if cat.has("marts.rollout_gates", "gate", "measured_value", "passed", "status"):
+        found = _records(con, "select * from marts.rollout_gates order by gate")
+        gate_rows = [{k: _plain(v) for k, v in row.items()} for row in found]
+        for row in gate_rows:
+            row["tone"] = GATE_TONES.get(row["status"], "neutral")
+        measured = [row for row in gate_rows if row["passed"] is not None]
+        failed = [row for row in measured if not row["passed"]]
+        if failed:
+            verdict = "no-go"
+        elif gate_rows and len(measured) == len(gate_rows):
+            verdict = "go"
+        else:
+            verdict = "not decidable"
+        gates = {
+            "rows": gate_rows,
+            "verdict": verdict,
+            "failed": len(failed),
+            "unmeasured": len(gate_rows) - len(measured),
+        }
+    return {
+        "overall": overall,
+        "charts": charts,
+        "estimable": estimable,
+        "total": len(rows),
+        "split": split,
+        "gates": gates,
+    }
+
+
 def _finding_level(failure: Mapping[str, Any]) -> str:
     if failure.get("status") == "exception":
         return "exception"
@@ -900,6 +1075,7 @@ def collect(
             "top_risks": _top_risks(con, cat),
             "changes": _changes(con, cat),
             "policy": _policy(con, cat, run_id=header["run_id"], as_of=header["as_of_date"]),
+            "impact": _impact(con, cat),
             "config_hashes": _config_hashes(con, cat, kpi),
         }
     finally:

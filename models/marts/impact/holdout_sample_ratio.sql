@@ -1,0 +1,150 @@
+{#- Sample-ratio-mismatch check of the policy's holdout split: per population and grouping, the customers in
+    the holdout vs the configured holdout_share (ref_experiment_parameters, equal to policy.yml holdout.share),
+    Pearson's chi-square with one degree of freedom. A p-value below srm_alpha flags a broken split (the hash,
+    the salt, a filter or a join lost or duplicated customers of one arm), and then no randomized effect of that
+    population can be trusted. Populations: 'evaluated' = every customer the policy evaluated (is_holdout is set
+    by the hash on every row); 'eligible' = the randomized experiment units (would_be_decision = 'act'). The
+    overall row of each population is always present (0 customers before the policy has run). -#}
+with
+
+decision_log as (
+    select * from {{ ref('int_impact_decision_log') }}
+),
+
+units as (
+    select * from {{ ref('int_impact_units') }}
+),
+
+parameters as (
+    select * from {{ ref('int_impact_parameters') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+evaluated_customers as (
+    select
+        customer_id,
+        policy_version,
+        max(case when is_holdout then 1 else 0 end) as is_holdout
+    from decision_log
+    group by customer_id, policy_version
+),
+
+evaluated as (
+    select
+        'evaluated' as population,
+        case when grouping(policy_version) = 0 then 'policy_version' else 'overall' end as grouping_name,
+        case when grouping(policy_version) = 0 then coalesce(policy_version, '(none)') else 'all' end
+            as grouping_value,
+        count(distinct customer_id) as customers,
+        count(distinct case when is_holdout = 1 then customer_id end) as holdout_customers
+    from evaluated_customers
+    group by grouping sets ((), (policy_version))
+),
+
+eligible as (
+    select
+        'eligible' as population,
+        case
+            when grouping(recommended_action) = 0 then 'action'
+            when grouping(segment) = 0 then 'segment'
+            when grouping(policy_version) = 0 then 'policy_version'
+            else 'overall'
+        end as grouping_name,
+        case
+            when grouping(recommended_action) = 0 then coalesce(recommended_action, '(none)')
+            when grouping(segment) = 0 then coalesce(segment, '(none)')
+            when grouping(policy_version) = 0 then coalesce(policy_version, '(none)')
+            else 'all'
+        end as grouping_value,
+        count(*) as customers,
+        count(case when arm = 'control' then customer_id end) as holdout_customers
+    from units
+    where method = 'randomized'
+    group by grouping sets ((), (recommended_action), (segment), (policy_version))
+),
+
+frame as (
+    select 'evaluated' as population, 'overall' as grouping_name, 'all' as grouping_value
+    union all
+    select 'eligible' as population, 'overall' as grouping_name, 'all' as grouping_value
+),
+
+counted as (
+    select * from evaluated
+    union all
+    select * from eligible
+),
+
+complete as (
+    select
+        coalesce(counted.population, frame.population) as population,
+        coalesce(counted.grouping_name, frame.grouping_name) as grouping_name,
+        coalesce(counted.grouping_value, frame.grouping_value) as grouping_value,
+        coalesce(counted.customers, 0) as customers,
+        coalesce(counted.holdout_customers, 0) as holdout_customers
+    from counted
+    full outer join frame
+        on counted.population = frame.population
+        and counted.grouping_name = frame.grouping_name
+        and counted.grouping_value = frame.grouping_value
+),
+
+tested as (
+    select
+        complete.*,
+        parameters.holdout_share,
+        parameters.srm_alpha,
+        parameters.experiment_config_hash,
+        complete.customers * parameters.holdout_share as expected_holdout_customers,
+        case
+            when complete.customers > 0 and parameters.holdout_share > 0 and parameters.holdout_share < 1 then
+                power(complete.holdout_customers - complete.customers * parameters.holdout_share, 2)
+                    / (complete.customers * parameters.holdout_share)
+                + power(
+                    (complete.customers - complete.holdout_customers)
+                        - complete.customers * (1 - parameters.holdout_share),
+                    2
+                ) / (complete.customers * (1 - parameters.holdout_share))
+        end as chi_square,
+        -- Pearson's approximation needs about 5 expected customers in each arm
+        complete.customers * least(parameters.holdout_share, 1 - parameters.holdout_share) >= 5
+            as is_testable
+    from complete
+    cross join parameters
+),
+
+final as (
+    select
+        cast(tested.population as varchar) as population,
+        cast(tested.grouping_name as varchar) as grouping_name,
+        cast(tested.grouping_value as varchar) as grouping_value,
+        cast(tested.customers as bigint) as customers,
+        cast(tested.holdout_customers as bigint) as holdout_customers,
+        cast(tested.customers - tested.holdout_customers as bigint) as non_holdout_customers,
+        cast(tested.holdout_share as double) as expected_holdout_share,
+        cast(tested.expected_holdout_customers as double) as expected_holdout_customers,
+        {{ kpi_ratio('tested.holdout_customers', 'tested.customers') }} as observed_holdout_share,
+        cast(tested.chi_square as double) as chi_square,
+        cast({{ chi_square_1df_p_value('tested.chi_square') }} as double) as p_value,
+        cast(tested.srm_alpha as double) as srm_alpha,
+        cast(
+            case when tested.is_testable then {{ chi_square_1df_p_value('tested.chi_square') }} < tested.srm_alpha end
+            as boolean
+        ) as is_sample_ratio_mismatch,
+        cast(
+            case
+                when not tested.is_testable then 'too few customers'
+                when {{ chi_square_1df_p_value('tested.chi_square') }} < tested.srm_alpha then 'mismatch'
+                else 'ok'
+            end as varchar
+        ) as status,
+        cast(tested.experiment_config_hash as varchar) as experiment_config_hash,
+        cast(as_of.as_of_date as date) as as_of_date
+    from tested
+    cross join as_of
+)
+
+select * from final
