@@ -25,8 +25,10 @@ formats them with ``str.format``.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 KINDS: Mapping[str, str] = {
@@ -94,31 +96,22 @@ class SuiteSpec:
         return tuple(dict.fromkeys(t for spec in self.expectations for t in spec.tables))
 
 
-STAGES = ("onboarding", "engagement", "support", "retention", "escalation")
-ACTIONS = (
-    "onboarding_nudge_email",
-    "onboarding_specialist_call",
-    "proactive_outreach",
-    "usage_review_checkin",
-    "reengagement_campaign",
-    "support_manager_followup",
-    "renewal_health_check",
-    "monitor_only",
-)
-OUTCOMES = ("resolved", "partial_improvement", "improved_engagement", "no_action_needed", "no_response")
-SIGNAL_TYPES = (
-    "support_ticket_spike",
-    "negative_sentiment",
-    "usage_drop",
-    "repeat_support_tickets",
-    "failed_onboarding_step",
-    "support_satisfaction_low",
-    "inactivity_warning",
-    "low_product_usage",
-    "positive_sentiment",
-    "renewal_intent",
-    "usage_recovery",
-)
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def reference_values(seed: str, column: str) -> tuple[str, ...]:
+    """The accepted values of an enum, from the same reference CSV the dbt project seeds (never copied here)."""
+    with (REFERENCE_DIR / f"{seed}.csv").open(newline="", encoding="utf-8") as handle:
+        return tuple(row[column] for row in csv.DictReader(handle))
+
+
+STAGES = reference_values("ref_stage_slas", "journey_stage")
+ACTIONS = reference_values("ref_actions", "recommended_action")
+OUTCOMES = reference_values("ref_outcome_types", "outcome")
+SIGNAL_TYPES = reference_values("ref_signal_types", "signal_type")
+SEGMENTS = reference_values("ref_segments", "segment")
+RISK_TIERS = reference_values("ref_risk_tiers", "risk_tier")
+SIGNAL_SOURCES = reference_values("ref_signal_sources", "source")
 
 CUSTOMERS = "staging.stg_customers"
 STATE_LOG = "staging.stg_journey_state_log"
@@ -349,18 +342,18 @@ INPUTS = SuiteSpec(
             CUSTOMERS,
             "segment",
             ("customer_id",),
-            ("smb", "mid-market", "enterprise"),
+            SEGMENTS,
         ),
         in_set(
             "customers_risk_tier_accepted",
             CUSTOMERS,
             "risk_tier",
             ("customer_id",),
-            ("low", "medium", "high"),
+            RISK_TIERS,
         ),
         in_set("journey_state_log_stage_accepted", STATE_LOG, "journey_stage", STATE_KEY, STAGES),
         in_set("journey_state_log_previous_stage_accepted", STATE_LOG, "previous_stage", STATE_KEY, STAGES),
-        in_set("signals_source_accepted", SIGNALS, "source", ("signal_id",), ("automated", "manual")),
+        in_set("signals_source_accepted", SIGNALS, "source", ("signal_id",), SIGNAL_SOURCES),
         in_set("signals_stage_accepted", SIGNALS, "journey_stage", ("signal_id",), STAGES),
         in_set("signals_type_known", SIGNALS, "signal_type", ("signal_id",), SIGNAL_TYPES),
         in_set(
