@@ -663,3 +663,17 @@ def test_act_without_approval_says_so() -> None:
     out = decide_one(journey_stage="engagement", risk_band="high", risk_score=0.6)
     assert out["recommended_action"] == "usage_review_checkin"
     assert out["reason"].endswith("-> usage_review_checkin; no approval needed")
+
+
+def test_approval_thresholds_agree_with_the_risk_mart() -> None:
+    """policy.yml's approval rule and the risk mart's needs_human_review (seeds/ref_scoring_parameters.csv)
+    state the same design rule (account_value > 50,000 and risk_score > 0.7): they must not drift apart."""
+    import csv
+
+    from policy.reference import DEFAULT_SEEDS_DIR
+
+    with (DEFAULT_SEEDS_DIR / "ref_scoring_parameters.csv").open(newline="") as handle:
+        parameters = {row["parameter"]: float(row["value"]) for row in csv.DictReader(handle)}
+    approval = SHIPPED.approval
+    assert approval.high_value_account_value == parameters["high_value_account_value"]
+    assert approval.high_risk_score == parameters["review_risk_score"]
