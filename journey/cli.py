@@ -43,6 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         quiet=args.quiet or args.json,
         force=args.force,
         skip_policy=args.skip_policy,
+        load_mode=args.load_mode,
     )
     exit_code, summary = execute(options)
     if args.json:
@@ -87,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print only a JSON summary (for jobs)")
     run.add_argument("--force", action="store_true", help="let the policy act despite data-quality errors")
     run.add_argument("--skip-policy", action="store_true", help="stop after data quality (no write-back)")
+    run.add_argument(
+        "--load-mode",
+        choices=("full", "append"),
+        default="full",
+        help="full: rebuild staging from the files in --input-dir (default); append: add them to what earlier"
+        " runs loaded into --db (daily increments: one folder per day)",
+    )
     run.set_defaults(func=cmd_run)
 
     build = sub.add_parser("build", help="dbt build only (extra arguments go to dbt)")

@@ -31,10 +31,18 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_vars(input_dir: Path, as_of: str | None) -> str:
-    """The --vars argument: a YAML mapping (as_of_date null means: latest date in the inputs)."""
+def dbt_vars(
+    input_dir: Path, as_of: str | None, load_mode: str | None = None, feed_file_pattern: str | None = None
+) -> str:
+    """The --vars argument: a YAML mapping (as_of_date null means: latest date in the inputs). load_mode and
+    feed_file_pattern are passed only when given (dbt_project.yml has their defaults: full, '{feed}.json')."""
     as_of_yaml = f"'{as_of}'" if as_of else "null"
-    return f"{{input_dir: '{input_dir.resolve()}', as_of_date: {as_of_yaml}}}"
+    extra = ""
+    if load_mode is not None:
+        extra += f", load_mode: '{load_mode}'"
+    if feed_file_pattern is not None:
+        extra += f", feed_file_pattern: '{feed_file_pattern}'"
+    return f"{{input_dir: '{input_dir.resolve()}', as_of_date: {as_of_yaml}{extra}}}"
 
 
 def run_dbt(
@@ -45,9 +53,11 @@ def run_dbt(
     as_of: str | None = None,
     target_path: Path | None = None,
     echo: bool = True,
+    load_mode: str | None = None,
+    feed_file_pattern: str | None = None,
 ) -> DbtResult:
     """Run one dbt command against `db`, reading feeds from `input_dir`. Output is streamed and kept."""
-    command = [dbt_executable(), *args, "--vars", dbt_vars(input_dir, as_of)]
+    command = [dbt_executable(), *args, "--vars", dbt_vars(input_dir, as_of, load_mode, feed_file_pattern)]
     if target_path is not None:
         command += ["--target-path", str(target_path)]
     env = {

@@ -60,6 +60,8 @@ class RunOptions:
     force: bool = False
     skip_policy: bool = False
     target_path: Path | None = None
+    # 'full': rebuild staging from the files in input_dir; 'append': add them to what earlier runs loaded
+    load_mode: str = "full"
 
 
 @dataclass
@@ -105,6 +107,7 @@ def dbt_stage(ctx: RunContext, args: list[str]) -> None:
         as_of=ctx.options.as_of,
         target_path=ctx.options.target_path,
         echo=False,
+        load_mode=ctx.options.load_mode,
     )
     done = [line.strip() for line in result.output.splitlines() if "Done. PASS=" in line]
     if done:

@@ -9,8 +9,76 @@
     }) }}
 {%- endmacro %}
 
+{#- The field specs of each feed, in the order their checks are reported (see stage_feed_records). -#}
+{% macro feed_fields(feed) -%}
+    {{ return({
+        'customers': [
+            {'name': 'customer_id', 'kind': 'id'},
+            {'name': 'segment', 'kind': 'enum', 'required': true, 'accepted': 'ref_segments.segment'},
+            {'name': 'account_value', 'kind': 'number', 'required': true, 'min': 0, 'cast_as': 'decimal(18, 2)'},
+            {'name': 'tenure_months', 'kind': 'integer', 'required': true, 'min': 0},
+            {'name': 'risk_tier', 'kind': 'enum', 'required': true, 'accepted': 'ref_risk_tiers.risk_tier'},
+        ],
+        'journey_state_log': [
+            {'name': 'customer_id', 'kind': 'id'},
+            {'name': 'state_entered_at', 'kind': 'date'},
+            {'name': 'journey_stage', 'kind': 'enum', 'required': true, 'accepted': 'ref_stage_slas.journey_stage'},
+            {'name': 'previous_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
+            {'name': 'days_in_state', 'kind': 'integer', 'min': 0},
+        ],
+        'signals': [
+            {'name': 'signal_id', 'kind': 'id'},
+            {'name': 'customer_id', 'kind': 'id', 'required': true},
+            {'name': 'signal_type', 'kind': 'string', 'required': true, 'lower': true},
+            {'name': 'signal_strength', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
+            {'name': 'detected_at', 'kind': 'date', 'required': true},
+            {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
+            {'name': 'source', 'kind': 'enum', 'required': true, 'accepted': 'ref_signal_sources.source'},
+        ],
+        'interventions': [
+            {'name': 'intervention_id', 'kind': 'id'},
+            {'name': 'customer_id', 'kind': 'id', 'required': true},
+            {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
+            {'name': 'recommended_action', 'kind': 'enum', 'required': true, 'accepted': 'ref_actions.recommended_action'},
+            {'name': 'confidence', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
+            {'name': 'requires_human_approval', 'kind': 'boolean', 'required': true},
+            {'name': 'triggered_by_signals', 'kind': 'string_list'},
+            {'name': 'evaluation_latency_ms', 'kind': 'integer', 'min': 0},
+            {'name': 'generated_at', 'kind': 'date', 'required': true},
+        ],
+        'outcomes': [
+            {'name': 'outcome_id', 'kind': 'id'},
+            {'name': 'intervention_id', 'kind': 'id', 'required': true},
+            {'name': 'customer_id', 'kind': 'id'},
+            {'name': 'outcome', 'kind': 'enum', 'required': true, 'accepted': 'ref_outcome_types.outcome'},
+            {'name': 'resolution_time_days', 'kind': 'number', 'min': 0},
+            {'name': 'csat_delta', 'kind': 'number'},
+            {'name': 'churn_risk_delta', 'kind': 'number', 'min': -1, 'max': 1},
+            {'name': 'estimated_revenue_saved', 'kind': 'number', 'min': 0, 'cast_as': 'decimal(18, 2)'},
+            {'name': 'human_override', 'kind': 'boolean'},
+            {'name': 'measured_at', 'kind': 'date', 'required': true},
+        ],
+    }[feed]) }}
+{%- endmacro %}
+
+{#- How this run loads the feeds (var `load_mode`): 'full' rebuilds the base models from exactly the files
+    found now; 'append' adds this run's files to what earlier runs loaded (daily increments). -#}
+{% macro load_mode() -%}
+    {%- set mode = var('load_mode', 'full') -%}
+    {%- if mode not in ('full', 'append') -%}
+        {{ exceptions.raise_compiler_error("var load_mode must be 'full' or 'append', got '" ~ mode ~ "'") }}
+    {%- endif -%}
+    {{ return(mode) }}
+{%- endmacro %}
+
+{#- The file (or DuckDB glob) a feed is read from: input_dir / feed_file_pattern with {feed} replaced,
+    e.g. '{feed}.json' (default) or 'day_*/{feed}.json' (every daily folder at once). -#}
+{% macro feed_file_pattern(feed) -%}
+    {{ return(var('feed_file_pattern', '{feed}.json') | replace('{feed}', feed)) }}
+{%- endmacro %}
+
 {% macro feed_path(feed) -%}
-    {{ return(var('input_dir') ~ '/' ~ feed ~ '.json') }}
+    {{ return(var('input_dir') ~ '/' ~ feed_file_pattern(feed)) }}
 {%- endmacro %}
 
 {#- on-run-start: stop before any model runs when a feed is missing or cannot be parsed,
@@ -22,7 +90,7 @@
             {% set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] %}
             {% if found == 0 %}
                 {{ exceptions.raise_compiler_error(
-                    "Feed '" ~ feed ~ "' is missing: no file " ~ path ~ " in input folder '" ~ var('input_dir')
+                    "Feed '" ~ feed ~ "' is missing: no file matches " ~ path ~ " in input folder '" ~ var('input_dir')
                     ~ "'. Every run needs customers, journey_state_log, signals, interventions and outcomes (.json)."
                 ) }}
             {% endif %}

@@ -85,3 +85,15 @@
         filename as loaded_from
     from {{ source('feeds', feed) }}
 {%- endmacro %}
+
+{#- A JSON object (text) built from columns of the same names, in that order (a record rebuilt from its
+    typed values: strings trimmed, enums lowercased, numbers as typed). -#}
+{% macro json_from_values(columns) -%}
+    {{ return(adapter.dispatch('json_from_values', 'customer_journey')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_from_values(columns) -%}
+    cast(to_json(struct_pack(
+        {%- for column in columns %}{{ column }} := {{ column }}{{ ", " if not loop.last }}{% endfor -%}
+    )) as varchar)
+{%- endmacro %}

@@ -1,7 +1,15 @@
 {#-
-    stage_feed(feed, fields): type and validate every record of one feed.
+    Staging of one feed, in two steps so that daily increments need not re-parse history (var `load_mode`):
 
-    `fields` is a list of dicts, in the order their checks are reported:
+    stage_feed_records(feed) -> base_<feed>: every record read from this run's files, typed and checked on its
+      own (record-level checks: missing_key, missing_field, wrong_type, out_of_range, unknown_value,
+      unparseable_date). Incremental: with load_mode 'append' a run adds its files' records to what earlier runs
+      loaded (a rerun of the same file replaces that file's rows: unique_key loaded_from).
+    stage_feed_keys(feed) -> base_<feed>__keyed: every loaded record (all runs) with the key-level verdict:
+      the same key with different content rejects every copy (duplicate_key_conflict); exact duplicates (same
+      key, same normalized content) are collapsed: copy_number 1 is staged, duplicate_count counts the copies.
+
+    The field specs live in feed_fields() (macros/feeds.sql), in the order their checks are reported:
       name      JSON field name (and output column name)
       kind      id | string | enum | number | integer | boolean | date | string_list
       required  true: a missing/null value rejects the record (missing_key for key fields, else missing_field)
@@ -9,15 +17,10 @@
       accepted  for enum: "<ref name>.<column>" holding the known values (unknown_value)
       lower     for string: lowercase the trimmed value (enums are always lowercased)
       cast_as   SQL type for number fields (default double)
-
-    Output: one row per input record with the typed columns, lineage, and reject_reason / reject_detail /
-      raw_record (null when the record is staged), record_key, record_hash, copy_number (1 for one copy of
-      an exact duplicate, 2.. for the others) and duplicate_count.
-    Exact duplicates (same key, same normalized content) are collapsed: only copy 1 is staged.
-    Same key with different content: every copy is rejected as duplicate_key_conflict.
 -#}
-{% macro stage_feed(feed, fields) %}
+{% macro stage_feed_records(feed) %}
 {%- set keys = journey_feeds()[feed] -%}
+{%- set fields = feed_fields(feed) -%}
 
 with
 
@@ -77,10 +80,43 @@ checked as (
     from typed
 ),
 
+final as (
+    select
+        {%- for f in fields %}
+        {{ f.name }},
+        {%- endfor %}
+        record_reason,
+        record_detail,
+        record_key,
+        record_hash,
+        {#- only a rejected record's text is kept (quality.rejected_rows shows it): storing every record's
+            text again cost more than the typed columns. A record rejected later for a key conflict is shown
+            rebuilt from its typed values (stage_feed_keys). -#}
+        case when record_reason is not null then record end as raw_record,
+        loaded_from,
+        cast(current_timestamp as timestamp) as loaded_at
+    from checked
+)
+
+select * from final
+{% endmacro %}
+
+
+{% macro stage_feed_keys(feed) %}
+{%- set keys = journey_feeds()[feed] -%}
+{%- set fields = feed_fields(feed) -%}
+
+with
+
+base as (
+    select * from {{ ref('base_' ~ feed) }}
+),
+
 {#- One window, ordered by content hash within (key, staged or not): the whole partition gives the key's
     copies and whether their contents differ; the peers of a row (same hash) are its exact duplicates, and
     row_number - rank + 1 numbers them. Which of several identical copies is number 1 is not specified: their
-    typed values are the same. One sort instead of three made this step 2-3x faster at 1M customers. -#}
+    typed values are the same. One sort instead of three made this step 2-3x faster at 1M customers.
+    It runs over every loaded record (all days in append mode), so a key repeated across days is seen. -#}
 keyed as (
     select
         *,
@@ -89,7 +125,7 @@ keyed as (
         count(*) over by_key_valid as key_copies,
         row_number() over by_content - rank() over by_content + 1 as copy_number,
         count(*) over (by_content range between current row and current row) as duplicate_count
-    from checked
+    from base
     window
         by_content as (partition by record_key, record_reason is null order by record_hash),
         by_key_valid as (by_content rows between unbounded preceding and unbounded following)
@@ -111,11 +147,13 @@ final as (
         record_hash,
         copy_number,
         duplicate_count,
-        {#- only a rejected record's text is kept (quality.rejected_rows shows it): storing every record's
-            text again cost more than the typed columns -#}
-        case when is_key_conflict or record_reason is not null then record end as raw_record,
+        case
+            when is_key_conflict
+                then {{ json_from_values(fields | map(attribute='name') | list) }}
+            else raw_record
+        end as raw_record,
         loaded_from,
-        cast(current_timestamp as timestamp) as loaded_at
+        loaded_at
     from keyed
 )
 

@@ -124,13 +124,13 @@ CORRUPTIONS = {
         "ERROR   customer_risk_scores_key_unique: 2 rows (C003)",
     ),
     "lost_staged_row": (
-        "delete from staging.base_customers where customer_id = 'C005'",  # stg_customers is a view on it
+        "delete from staging.base_customers__keyed where customer_id = 'C005'",  # stg_customers is a view on it
         ["inputs"],
         {"feed_accounting_balances": ["customers"]},
         "customers: 10 input ≠ 9 staged + 0 rejected + 0 collapsed",
     ),
     "outcome_before_intervention": (
-        "update staging.base_outcomes set measured_at = date '2025-01-10' where outcome_id = 'O001'",
+        "update staging.base_outcomes__keyed set measured_at = date '2025-01-10' where outcome_id = 'O001'",
         ["outcomes"],
         {"outcomes_measured_after_intervention": ["O001"]},
         "O001 of I001: measured 2025-01-10 before generated 2025-01-15",

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_customers') }}
+    select * from {{ ref('base_customers__keyed') }}
 ),
 
 final as (

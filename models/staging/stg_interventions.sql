@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_interventions') }}
+    select * from {{ ref('base_interventions__keyed') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_outcomes') }}
+    select * from {{ ref('base_outcomes__keyed') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_signals') }}
+    select * from {{ ref('base_signals__keyed') }}
 ),
 
 final as (

@@ -1,7 +1,5 @@
-{{ stage_feed('customers', [
-    {'name': 'customer_id', 'kind': 'id'},
-    {'name': 'segment', 'kind': 'enum', 'required': true, 'accepted': 'ref_segments.segment'},
-    {'name': 'account_value', 'kind': 'number', 'required': true, 'min': 0, 'cast_as': 'decimal(18, 2)'},
-    {'name': 'tenure_months', 'kind': 'integer', 'required': true, 'min': 0},
-    {'name': 'risk_tier', 'kind': 'enum', 'required': true, 'accepted': 'ref_risk_tiers.risk_tier'},
-]) }}
+{#- Incremental in load_mode 'append' (new files are added; a rerun of a file replaces its rows; dbt's
+    --full-refresh still rebuilds), rebuilt from this run's files in load_mode 'full' (the default). -#}
+{{ config(full_refresh=(true if load_mode() == 'full' else none)) }}
+
+{{ stage_feed_records('customers') }}

@@ -1,11 +1,5 @@
-{{ stage_feed('interventions', [
-    {'name': 'intervention_id', 'kind': 'id'},
-    {'name': 'customer_id', 'kind': 'id', 'required': true},
-    {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-    {'name': 'recommended_action', 'kind': 'enum', 'required': true, 'accepted': 'ref_actions.recommended_action'},
-    {'name': 'confidence', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
-    {'name': 'requires_human_approval', 'kind': 'boolean', 'required': true},
-    {'name': 'triggered_by_signals', 'kind': 'string_list'},
-    {'name': 'evaluation_latency_ms', 'kind': 'integer', 'min': 0},
-    {'name': 'generated_at', 'kind': 'date', 'required': true},
-]) }}
+{#- Incremental in load_mode 'append' (new files are added; a rerun of a file replaces its rows; dbt's
+    --full-refresh still rebuilds), rebuilt from this run's files in load_mode 'full' (the default). -#}
+{{ config(full_refresh=(true if load_mode() == 'full' else none)) }}
+
+{{ stage_feed_records('interventions') }}

@@ -1,7 +1,5 @@
-{{ stage_feed('journey_state_log', [
-    {'name': 'customer_id', 'kind': 'id'},
-    {'name': 'state_entered_at', 'kind': 'date'},
-    {'name': 'journey_stage', 'kind': 'enum', 'required': true, 'accepted': 'ref_stage_slas.journey_stage'},
-    {'name': 'previous_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-    {'name': 'days_in_state', 'kind': 'integer', 'min': 0},
-]) }}
+{#- Incremental in load_mode 'append' (new files are added; a rerun of a file replaces its rows; dbt's
+    --full-refresh still rebuilds), rebuilt from this run's files in load_mode 'full' (the default). -#}
+{{ config(full_refresh=(true if load_mode() == 'full' else none)) }}
+
+{{ stage_feed_records('journey_state_log') }}

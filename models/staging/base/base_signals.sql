@@ -1,9 +1,5 @@
-{{ stage_feed('signals', [
-    {'name': 'signal_id', 'kind': 'id'},
-    {'name': 'customer_id', 'kind': 'id', 'required': true},
-    {'name': 'signal_type', 'kind': 'string', 'required': true, 'lower': true},
-    {'name': 'signal_strength', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
-    {'name': 'detected_at', 'kind': 'date', 'required': true},
-    {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-    {'name': 'source', 'kind': 'enum', 'required': true, 'accepted': 'ref_signal_sources.source'},
-]) }}
+{#- Incremental in load_mode 'append' (new files are added; a rerun of a file replaces its rows; dbt's
+    --full-refresh still rebuilds), rebuilt from this run's files in load_mode 'full' (the default). -#}
+{{ config(full_refresh=(true if load_mode() == 'full' else none)) }}
+
+{{ stage_feed_records('signals') }}

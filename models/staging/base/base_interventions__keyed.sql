@@ -1,0 +1,3 @@
+{{ config(materialized='table') }}
+
+{{ stage_feed_keys('interventions') }}
