@@ -28,14 +28,16 @@ unit_values as (
     select
         units.*,
         units.followup_risk_score - units.baseline_risk_score as risk_score_change,
-        cast(intervention_outcomes.csat_delta as double) as csat_delta,
-        cast(intervention_outcomes.estimated_revenue_saved as double) as revenue_saved,
+        {#- the arm test sits here, not in the join condition: in the ON clause it turned the hash join into a
+            nested-loop join (103 s at 1M customers instead of 2 s) -#}
+        cast(case when units.arm = 'treated' then intervention_outcomes.csat_delta end as double) as csat_delta,
+        cast(case when units.arm = 'treated' then intervention_outcomes.estimated_revenue_saved end as double)
+            as revenue_saved,
         parameters.success_min_risk_drop
     from units
     cross join parameters
     left join intervention_outcomes
         on units.intervention_id = intervention_outcomes.intervention_id
-        and units.arm = 'treated'
 ),
 
 final as (
