@@ -13,7 +13,6 @@ query, :mod:`policy.inputs`) -> :func:`policy.decide.decide` -> one write transa
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -248,19 +247,25 @@ def _ids_of_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, ver
 def export_interventions(con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.date, version: str) -> Path:
     """Write the run's interventions (this as_of_date and policy version, rejected ones left out) as a JSON
     array in the interventions feed's schema, so the next day's feed or another tool can read them. A rerun
-    writes the same file."""
-    columns = ", ".join(FEED_COLUMNS[:-1])
-    rows = con.execute(
-        f"select {columns}, strftime(generated_at, '%Y-%m-%d') as generated_at from policy.interventions "
-        "where generated_at = ? and policy_version = ? and approval_status <> 'rejected' "
-        "order by intervention_id",
-        [as_of, version],
-    ).fetchall()
-    records = [dict(zip(FEED_COLUMNS, row, strict=True)) for row in rows]
-    for record in records:
-        record["triggered_by_signals"] = list(record["triggered_by_signals"] or [])
+    writes the same file. DuckDB writes it (COPY ... FORMAT json): no Python object per row."""
+    columns = ", ".join(
+        "coalesce(triggered_by_signals, []::varchar[]) as triggered_by_signals"
+        if name == "triggered_by_signals"
+        else name
+        for name in FEED_COLUMNS[:-1]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    con.execute(
+        f"copy (select {columns}, strftime(generated_at, '%Y-%m-%d') as generated_at from policy.interventions "
+        f"where generated_at = {_sql_literal(as_of.isoformat())}::date "
+        f"and policy_version = {_sql_literal(version)} and approval_status <> 'rejected' "
+        f"order by intervention_id) to {_sql_literal(str(tmp))} (format json, array true)"
+    )
     tmp.replace(path)
     return path
+
+
+def _sql_literal(text: str) -> str:
+    """A SQL string literal (COPY takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -222,7 +222,12 @@ rows as (
 select * from rows
 {{existing_filter}}
 """
-_NOT_LOGGED = f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log)"
+# A log key hashes the inputs snapshot, which holds the as_of_date: only the log rows of this run's date can
+# match, so the anti-join reads one day of the log, not all of it (the log grows by a row per customer a day).
+_NOT_LOGGED = (
+    f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log "
+    f"where as_of_date in (select distinct as_of_date from {_STAGED}))"
+)
 _INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + _LOG_ROWS.format(existing_filter=_NOT_LOGGED)
 
 
