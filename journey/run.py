@@ -1,7 +1,8 @@
 """`journey run`: dbt build -> data quality -> policy -> models downstream of the policy -> report -> publish.
 
-Each stage has the working database to itself: dbt runs in its own process, Great Expectations and the policy
-open and close their own connections. Exit codes (for schedulers):
+Each stage has the working database to itself: dbt runs in this process with the project parsed once per run
+(journey/dbt_session.py) and releases the database after each command; Great Expectations and the policy open
+and close their own connections. Exit codes (for schedulers):
 
     0  ok: published
     1  data-quality errors: reports written, policy acted on no one, NOT published
@@ -27,7 +28,8 @@ from typing import Any
 
 import duckdb
 
-from journey.project import DbtResult, run_dbt
+from journey.dbt_session import DbtSession
+from journey.project import DbtResult
 from journey.publish import RunLockedError, Workspace, discard, exclusive_run, prepare_working_copy, publish
 from journey.runrecord import RunRecord, append_to_ledger, describe_inputs, new_run_id, write_ops_runs
 
@@ -71,6 +73,7 @@ class RunContext:
     record: RunRecord
     out_dir: Path
     summary: dict[str, Any] = field(default_factory=dict)
+    dbt: DbtSession | None = None
 
     @property
     def working(self) -> Path:
@@ -100,15 +103,15 @@ def dbt_failure_lines(result: DbtResult, limit: int = 25) -> str:
 
 
 def dbt_stage(ctx: RunContext, args: list[str]) -> None:
-    result = run_dbt(
-        args,
-        db=ctx.working,
-        input_dir=ctx.options.input_dir,
-        as_of=ctx.options.as_of,
-        target_path=ctx.options.target_path,
-        echo=False,
-        load_mode=ctx.options.load_mode,
-    )
+    if ctx.dbt is None:
+        ctx.dbt = DbtSession(
+            db=ctx.working,
+            input_dir=ctx.options.input_dir,
+            as_of=ctx.options.as_of,
+            target_path=ctx.options.target_path,
+            load_mode=ctx.options.load_mode,
+        )
+    result = ctx.dbt.invoke(args)
     done = [line.strip() for line in result.output.splitlines() if "Done. PASS=" in line]
     if done:
         ctx.say(f"      {done[-1].split('Done. ')[-1]}")
@@ -248,6 +251,10 @@ def _execute_locked(ctx: RunContext) -> int:
     prepare_working_copy(ctx.workspace)
     exit_code = EXIT_OK
     plan = stages(options)
+    if any(stage is dq_stage for _, stage in plan):
+        from expectations.gx_build import prewarm
+
+        prewarm()  # Great Expectations' import overlaps the dbt build instead of following it
     try:
         for number, (name, stage) in enumerate(plan, start=1):
             ctx.say(f"[{number}/{len(plan)}] {name}")

@@ -61,10 +61,10 @@
     }[feed]) }}
 {%- endmacro %}
 
-{#- How this run loads the feeds (var `load_mode`): 'full' rebuilds the base models from exactly the files
+{#- How this run loads the feeds (run setting `load_mode`): 'full' rebuilds the base models from exactly the files
     found now; 'append' adds this run's files to what earlier runs loaded (daily increments). -#}
 {% macro load_mode() -%}
-    {%- set mode = var('load_mode', 'full') -%}
+    {%- set mode = journey_setting('load_mode') -%}
     {%- if mode not in ('full', 'append') -%}
         {{ exceptions.raise_compiler_error("var load_mode must be 'full' or 'append', got '" ~ mode ~ "'") }}
     {%- endif -%}
@@ -74,23 +74,27 @@
 {#- The file (or DuckDB glob) a feed is read from: input_dir / feed_file_pattern with {feed} replaced,
     e.g. '{feed}.json' (default) or 'day_*/{feed}.json' (every daily folder at once). -#}
 {% macro feed_file_pattern(feed) -%}
-    {{ return(var('feed_file_pattern', '{feed}.json') | replace('{feed}', feed)) }}
+    {{ return(journey_setting('feed_file_pattern') | replace('{feed}', feed)) }}
 {%- endmacro %}
 
 {% macro feed_path(feed) -%}
-    {{ return(var('input_dir') ~ '/' ~ feed_file_pattern(feed)) }}
+    {{ return(journey_setting('input_dir') ~ '/' ~ feed_file_pattern(feed)) }}
 {%- endmacro %}
 
 {#- on-run-start: stop before any model runs when a feed is missing or cannot be parsed,
     so tables built by an earlier successful run stay as they were. -#}
 {% macro check_feeds() %}
+    {{ return(adapter.dispatch('check_feeds', 'customer_journey')()) }}
+{% endmacro %}
+
+{% macro default__check_feeds() %}
     {% if execute and flags.WHICH in ('build', 'run', 'seed') %}
         {% for feed in journey_feeds() %}
             {% set path = feed_path(feed) %}
             {% set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] %}
             {% if found == 0 %}
                 {{ exceptions.raise_compiler_error(
-                    "Feed '" ~ feed ~ "' is missing: no file matches " ~ path ~ " in input folder '" ~ var('input_dir')
+                    "Feed '" ~ feed ~ "' is missing: no file matches " ~ path ~ " in input folder '" ~ journey_setting('input_dir')
                     ~ "'. Every run needs customers, journey_state_log, signals, interventions and outcomes (.json)."
                 ) }}
             {% endif %}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -30,15 +31,9 @@ MARTS = (
 )
 
 
-def run(tmp_path: Path, db: Path, input_dir: Path = SAMPLE_DIR, **kwargs) -> tuple[int, dict]:
-    options = RunOptions(
-        db=db,
-        input_dir=input_dir,
-        out=tmp_path / "out",
-        quiet=True,
-        target_path=tmp_path / "target",
-        **kwargs,
-    )
+def run(tmp_path: Path, db: Path, input_dir: Path = SAMPLE_DIR, **kwargs: Any) -> tuple[int, dict]:
+    kwargs.setdefault("target_path", tmp_path / "target")
+    options = RunOptions(db=db, input_dir=input_dir, out=tmp_path / "out", quiet=True, **kwargs)
     return execute(options)
 
 
@@ -153,3 +148,30 @@ def test_identical_runs_give_identical_marts(tmp_path: Path) -> None:
     assert run(tmp_path / "one", first)[0] == EXIT_OK
     assert run(tmp_path / "two", second)[0] == EXIT_OK
     assert mart_contents(first) == mart_contents(second)
+
+
+def test_run_settings_of_one_run_do_not_leak_into_the_next(tmp_path: Path, sample_copy) -> None:
+    """journey run hands dbt its settings as environment variables so that dbt's partial parsing can reuse the
+    last parse (journey/dbt_session.py): a second run with another folder and no date must still read its own
+    folder and find its own date, with the same target path (the saved parse) as the first."""
+    db = tmp_path / "serving" / "journey.duckdb"
+    target = tmp_path / "target"
+    exit_code, summary = run(tmp_path / "one", db, as_of="2025-01-18", target_path=target)
+    assert exit_code == EXIT_OK, summary
+    assert query(db, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date") == [
+        ("2025-01-18", True)
+    ]
+    feeds = sample_copy("changed")
+    customers = json.loads((feeds / "customers.json").read_text())
+    customers[0]["account_value"] = 123456.0
+    (feeds / "customers.json").write_text(json.dumps(customers))
+    exit_code, summary = run(tmp_path / "two", db, feeds, target_path=target)
+    assert exit_code == EXIT_OK, summary
+    assert query(db, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date") == [
+        ("2025-01-20", False)
+    ]
+    assert query(
+        db,
+        f"select account_value from staging.stg_customers where customer_id = '{customers[0]['customer_id']}'",
+    ) == [(123456.0,)]
+    assert query(db, "select distinct loaded_from like '%/changed/%' from staging.stg_customers") == [(True,)]

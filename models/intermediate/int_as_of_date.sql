@@ -1,5 +1,7 @@
-{#- The one business date of this run: the dbt var as_of_date, else the latest date seen in the inputs,
-    so a rerun on the same files gives the same answer. Nothing reads the wall clock. -#}
+{#- The one business date of this run: the run setting as_of_date (dbt var, else JOURNEY_AS_OF_DATE), else the
+    latest date seen in the inputs, so a rerun on the same files gives the same answer. Nothing reads the wall
+    clock. -#}
+{%- set as_of = journey_setting('as_of_date') %}
 with
 
 journey_log as (
@@ -32,10 +34,10 @@ final as (
     select
         -- always an aggregate, so this is one row whether or not the date is given
         cast(
-            coalesce({{ "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'null' }}, max(latest_date))
+            coalesce({{ "cast('" ~ as_of ~ "' as date)" if as_of else 'null' }}, max(latest_date))
             as date
         ) as as_of_date,
-        {{ 'true' if var('as_of_date') else 'false' }} as is_as_of_date_given
+        {{ 'true' if as_of else 'false' }} as is_as_of_date_given
     from input_dates
 )
 
