@@ -292,6 +292,9 @@ def run_pipeline(
     workspace.folder.mkdir(parents=True, exist_ok=True)
     record.inputs = describe_inputs(feeds)
     prepare_working_copy(workspace)
+    from expectations.gx_build import prewarm
+
+    prewarm()  # as journey run does: Great Expectations' import overlaps the dbt build
 
     # load+staging and marts: one dbt build, split by node timings
     sampler.window()
@@ -517,7 +520,7 @@ def render_markdown(results: list[SizeResult], meta: dict[str, Any], notes: str)
         render_table(results),
         "",
         "Stages as in `journey run`. *wall s*: elapsed time of the stage; *peak MiB*: highest resident memory of "
-        "the process tree (this process + dbt) during the stage; *floor s*: the same compiled SQL run directly in "
+        "the process tree (dbt runs inside this process) during the stage; *floor s*: the same compiled SQL run directly in "
         "one DuckDB connection (models and data tests; for the policy, the decision function alone). "
         "`load+staging` and `marts` come from one `dbt build` split by its node timings (see journey/bench.py); "
         "`marts` also holds the `dbt build -s source:policy+` after the policy.",

@@ -1,4 +1,4 @@
-"""`journey bench` smoke test: the whole pipeline and the floor at a tiny size; no timing assertions."""
+"""`journey bench --smoke` (10,000 customers) in CI: the whole pipeline and the floor; no timing assertions."""
 
 from __future__ import annotations
 
@@ -14,19 +14,19 @@ def test_bench_smoke_writes_every_stage(tmp_path: Path) -> None:
     bench.add_arguments(parser)
     output = tmp_path / "benchmarks.md"
     args = parser.parse_args(
-        ["--sizes", "2000", "--cache-dir", str(tmp_path / "cache"), "--output", str(output)]
+        ["--smoke", "--cache-dir", str(tmp_path / "cache"), "--output", str(output)]
     )
     assert bench.run(args) == 0
 
     text = output.read_text()
     assert "| customers | stage | wall s | peak MiB | floor s | ours / floor | note |" in text
     for stage in bench.STAGES:
-        assert f"| 2,000 | {stage} |" in text, stage
-    assert "journey bench --sizes 2000" in text
+        assert f"| 10,000 | {stage} |" in text, stage
+    assert "journey bench --smoke" in text
 
     payload = json.loads(text.split(bench.JSON_BEGIN)[1].split(bench.JSON_END)[0])
     (result,) = payload["results"]
-    assert result["customers"] == 2000
+    assert result["customers"] == 10_000
     assert not result["status"].startswith("failed"), result["status"]
     for stage in bench.SQL_STAGES:
         assert result["stages"][stage]["seconds"] > 0
