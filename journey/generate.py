@@ -13,7 +13,10 @@ import argparse
 import dataclasses
 import json
 import math
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -470,6 +473,14 @@ class _Generator:
         self.base_as_of = as_of
         self.share = share
         self.con = duckdb.connect()
+        # Bounded like the pipeline (profiles.yml): an in-memory database spills to a temporary folder past
+        # the limit instead of taking most of the machine (10M customers took 19 GiB without a limit).
+        spill_root = os.environ.get("JOURNEY_TEMP_DIR") or None
+        if spill_root:
+            Path(spill_root).mkdir(parents=True, exist_ok=True)
+        self._spill = Path(tempfile.mkdtemp(prefix="journey-generate-", dir=spill_root))
+        self.con.execute(f"SET memory_limit = '{os.environ.get('JOURNEY_MEMORY_LIMIT', '8GB')}'")
+        self.con.execute(f"SET temp_directory = '{self._spill}'")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute("SET preserve_insertion_order = true")
         self.widths = self._widths(customers, days)
@@ -502,6 +513,7 @@ class _Generator:
 
     def close(self) -> None:
         self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
 
     def scalar(self, sql: str) -> Any:
         return self.con.execute(sql).fetchone()[0]
