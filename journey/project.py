@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DB = Path(os.environ.get("JOURNEY_DB", "journey.duckdb"))
@@ -32,17 +34,22 @@ def dbt_executable() -> str:
 
 
 def dbt_vars(
-    input_dir: Path, as_of: str | None, load_mode: str | None = None, feed_file_pattern: str | None = None
+    input_dir: Path,
+    as_of: str | None,
+    load_mode: str | None = None,
+    feed_file_pattern: str | None = None,
+    extra_vars: dict[str, Any] | None = None,
 ) -> str:
-    """The --vars argument: a YAML mapping (as_of_date null means: latest date in the inputs). load_mode and
-    feed_file_pattern are passed only when given (dbt_project.yml has their defaults: full, '{feed}.json')."""
-    as_of_yaml = f"'{as_of}'" if as_of else "null"
-    extra = ""
+    """The --vars argument: a mapping (as_of_date null means: latest date in the inputs). load_mode and
+    feed_file_pattern are passed only when given (macros/run_settings.sql has their defaults: full,
+    '{feed}.json'); extra_vars are added as they are."""
+    values: dict[str, Any] = {"input_dir": str(input_dir.resolve()), "as_of_date": as_of or None}
     if load_mode is not None:
-        extra += f", load_mode: '{load_mode}'"
+        values["load_mode"] = load_mode
     if feed_file_pattern is not None:
-        extra += f", feed_file_pattern: '{feed_file_pattern}'"
-    return f"{{input_dir: '{input_dir.resolve()}', as_of_date: {as_of_yaml}{extra}}}"
+        values["feed_file_pattern"] = feed_file_pattern
+    values.update(extra_vars or {})
+    return json.dumps(values)
 
 
 def run_dbt(
@@ -55,9 +62,15 @@ def run_dbt(
     echo: bool = True,
     load_mode: str | None = None,
     feed_file_pattern: str | None = None,
+    extra_vars: dict[str, Any] | None = None,
 ) -> DbtResult:
     """Run one dbt command against `db`, reading feeds from `input_dir`. Output is streamed and kept."""
-    command = [dbt_executable(), *args, "--vars", dbt_vars(input_dir, as_of, load_mode, feed_file_pattern)]
+    command = [
+        dbt_executable(),
+        *args,
+        "--vars",
+        dbt_vars(input_dir, as_of, load_mode, feed_file_pattern, extra_vars),
+    ]
     if target_path is not None:
         command += ["--target-path", str(target_path)]
     env = {

@@ -142,16 +142,51 @@
 {% macro duckdb__feed_ends_sql(feed) -%}
     {#- Looks at the first and last 4 KiB only, byte by byte (hex pairs), so a big file is neither decoded nor
         copied: a BOM and blanks (space, tab, CR, LF) are skipped. A file blank throughout those 4 KiB is
-        looked at whole. -#}
+        looked at whole.
+        read_blob cannot hold a file of 4 GiB or more (DuckDB: "exceeds maximum allowed file"), so files
+        above 2 GiB (var feed_blob_limit_bytes, for tests) are not read here: they must be newline-delimited JSON, whose truncation DuckDB's own
+        parse reports (only a JSON array cut before its ']' goes unnoticed), and that is checked instead. -#}
     {%- set blank = "(20|09|0A|0D)" -%}
+    {%- set small = [] -%}
+    {%- if execute -%}
+        {%- set sizes = run_query("select filename, size from read_blob('" ~ feed_path(feed) ~ "') order by filename") -%}
+        {%- for row in sizes.rows -%}
+            {%- if row[1] > var('feed_blob_limit_bytes', 2147483648) -%}
+                {%- do large_feed_file_is_ndjson(feed, row[0]) -%}
+            {%- else -%}
+                {%- do small.append("'" ~ row[0] ~ "'") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif %}
     select
         filename,
         {{ feed_end_char("regexp_replace(hex(content[1:4096]), '^(EFBBBF|20|09|0A|0D)*', '')",
                          "regexp_replace(hex(content), '^(EFBBBF|20|09|0A|0D)*', '')", 'left') }},
         {{ feed_end_char("regexp_replace(hex(content[-4096:]), '" ~ blank ~ "*$', '')",
                          "regexp_replace(hex(content), '" ~ blank ~ "*$', '')", 'right') }}
-    from read_blob('{{ feed_path(feed) }}')
+    {% if small -%}
+    from read_blob([{{ small | join(', ') }}])
+    {%- else -%}
+    from (select null::varchar as filename, null::blob as content) where false
+    {%- endif %}
 {%- endmacro %}
+
+{#- A feed file too big for the byte-level check above must be newline-delimited JSON: its first line read as
+    NDJSON must be a JSON object (a JSON array's first line is '[' or the whole array). -#}
+{% macro large_feed_file_is_ndjson(feed, path) %}
+    {%- set probe = run_query(
+        "select coalesce(json_type(json) = 'OBJECT', false) from read_json_objects('" ~ path
+        ~ "', format = 'newline_delimited', ignore_errors = true) limit 1"
+    ) -%}
+    {%- if probe.rows | length == 0 or not probe.rows[0][0] -%}
+        {{ exceptions.raise_compiler_error(
+            "Feed '" ~ feed ~ "' file " ~ path ~ " is over " ~ var('feed_blob_limit_bytes', 2147483648)
+            ~ " bytes and is not newline-delimited JSON"
+            ~ " (or starts with a byte-order mark): a JSON array this large cannot be checked for truncation."
+            ~ " Write feeds this large as newline-delimited JSON, one record per line, or split the file."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
 
 {% macro feed_end_char(window_hex, whole_hex, side) -%}
     case {{ side }}(

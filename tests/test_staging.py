@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from journey.project import run_dbt
 from tests.conftest import FEEDS, load_sample, query, write_feeds
 
 SAMPLE_COUNTS = {"customers": 10, "journey_state_log": 10, "signals": 12, "interventions": 8, "outcomes": 6}
@@ -253,3 +254,34 @@ def test_bad_files_stop_the_build_and_keep_previous_tables(tmp_path: Path, dbt_b
             assert message in result.output, (name, message, result.output[-2000:])
         assert query(db, "select count(*) from staging.stg_signals") == before, name
         assert query(db, "select count(*) from staging.stg_customers") == [(10,)], name
+
+
+def test_files_too_big_for_the_byte_check_must_be_ndjson(tmp_path: Path, sample_copy) -> None:
+    """DuckDB's read_blob cannot hold a file of 4 GiB or more, so the truncated-array check reads only files up
+    to var feed_blob_limit_bytes (2 GiB); a bigger file must be newline-delimited JSON (DuckDB's own parse
+    then reports a cut-off record). Lowered here to 100 bytes: the sample's JSON arrays are refused by name,
+    the same records as NDJSON pass."""
+    db = tmp_path / "big.duckdb"
+    tiny_limit = {"feed_blob_limit_bytes": 100}
+    arrays = run_dbt(
+        ["build", "-s", "+stg_customers", "--indirect-selection", "cautious"],
+        db=db,
+        input_dir=sample_copy("arrays"),
+        target_path=tmp_path / "target",
+        echo=False,
+        extra_vars=tiny_limit,
+    )
+    assert not arrays.ok
+    assert "is over 100 bytes and is not newline-delimited JSON" in arrays.output, arrays.output[-2000:]
+    assert "Feed 'customers'" in arrays.output
+    feeds = write_feeds(tmp_path / "nd", {feed: load_sample(feed) for feed in FEEDS}, ndjson=set(FEEDS))
+    ndjson = run_dbt(
+        ["build", "-s", "+stg_customers", "--indirect-selection", "cautious"],
+        db=db,
+        input_dir=feeds,
+        target_path=tmp_path / "target",
+        echo=False,
+        extra_vars=tiny_limit,
+    )
+    assert ndjson.ok, ndjson.output[-2000:]
+    assert query(db, "select count(*) from staging.stg_customers") == [(10,)]
