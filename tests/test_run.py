@@ -175,3 +175,14 @@ def test_run_settings_of_one_run_do_not_leak_into_the_next(tmp_path: Path, sampl
         f"select account_value from staging.stg_customers where customer_id = '{customers[0]['customer_id']}'",
     ) == [(123456.0,)]
     assert query(db, "select distinct loaded_from like '%/changed/%' from staging.stg_customers") == [(True,)]
+
+
+def test_failure_classification_reads_the_error_not_the_hook_name() -> None:
+    from journey.project import DbtResult
+    from journey.run import EXIT_MACHINERY, classify_dbt_failure
+
+    hook_line = "Running 1 on-run-start hook\n1 of 1 START hook: customer_journey.on-run-start.0\n"
+    machinery = DbtResult(1, hook_line + "Not implemented Error: Cannot switch temporary directory\n")
+    assert classify_dbt_failure(machinery) == EXIT_MACHINERY
+    truncated = DbtResult(1, hook_line + "Feed 'signals' file x/signals.json is truncated or malformed\n")
+    assert classify_dbt_failure(truncated) == EXIT_BAD_INPUT
