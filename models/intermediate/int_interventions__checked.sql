@@ -18,7 +18,7 @@ known_signals as (
 cited_signals as (
     select
         intervention_id,
-        unnest(triggered_by_signals) as signal_id
+        {{ unnest_list('triggered_by_signals') }} as signal_id
     from interventions
 ),
 

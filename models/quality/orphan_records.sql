@@ -20,7 +20,7 @@ orphans as (
     select
         '{{ feed }}' as source,
         {% if feed == 'journey_state_log' -%}
-        customer_id || '|' || cast(state_entered_at as varchar)
+        customer_id || '|' || cast(state_entered_at as {{ string_type() }})
         {%- else -%}
         {{ key }}
         {%- endif %} as record_key,

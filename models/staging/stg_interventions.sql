@@ -12,7 +12,7 @@ final as (
         recommended_action,
         confidence,
         requires_human_approval,
-        coalesce(triggered_by_signals, cast([] as varchar[])) as triggered_by_signals,
+        coalesce(triggered_by_signals, {{ empty_string_list() }}) as triggered_by_signals,
         evaluation_latency_ms,
         generated_at,
         duplicate_count,

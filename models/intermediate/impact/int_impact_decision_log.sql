@@ -27,17 +27,17 @@ ranked as (
 
 final as (
     select
-        cast(decision_id as varchar) as decision_id,
-        cast(customer_id as varchar) as customer_id,
+        cast(decision_id as {{ string_type() }}) as decision_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
         cast(as_of_date as date) as decision_date,
-        cast(decision as varchar) as decision,
-        cast(would_be_decision as varchar) as would_be_decision,
-        cast(recommended_action as varchar) as recommended_action,
-        cast(intervention_id as varchar) as intervention_id,
-        cast(policy_version as varchar) as policy_version,
+        cast(decision as {{ string_type() }}) as decision,
+        cast(would_be_decision as {{ string_type() }}) as would_be_decision,
+        cast(recommended_action as {{ string_type() }}) as recommended_action,
+        cast(intervention_id as {{ string_type() }}) as intervention_id,
+        cast(policy_version as {{ string_type() }}) as policy_version,
         cast(coalesce(is_holdout, false) as boolean) as is_holdout,
-        cast(dq_gate as varchar) as dq_gate,
-        cast(run_id as varchar) as run_id,
+        cast(dq_gate as {{ string_type() }}) as dq_gate,
+        cast(run_id as {{ string_type() }}) as run_id,
         cast(decided_at as timestamp) as decided_at
     from ranked
     where row_rank = 1

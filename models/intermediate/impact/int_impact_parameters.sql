@@ -14,21 +14,23 @@ impact_metrics as (
 config_lines as (
     select
         'experiment_parameter' as config_table,
-        parameter || '=' || cast(value as varchar) as config_line
+        parameter || '=' || cast(value as {{ string_type() }}) as config_line
     from experiment_parameters
 
     union all
 
     select
         'impact_metric' as config_table,
-        metric || '=' || metric_type || '/' || better_direction || '/' || cast(minimum_effect as varchar)
+        metric || '=' || metric_type || '/' || better_direction || '/' || cast(minimum_effect as {{ string_type() }})
             as config_line
     from impact_metrics
 ),
 
 config_hash as (
     select
-        {{ dbt.hash(dbt.listagg("config_table || ':' || config_line", "'\\n'", "order by config_table, config_line")) }}
+        {{ dbt.hash(dbt.listagg(
+            "config_table || ':' || config_line", sql_string('\\n'), "order by config_table, config_line"
+        )) }}
             as experiment_config_hash
     from config_lines
 ),

@@ -166,9 +166,9 @@ observational as (
         'observational' as method,
         customer_id,
         case when intervention_id is null then 'control' else 'treated' end as arm,
-        cast(null as varchar) as decision_id,
+        cast(null as {{ string_type() }}) as decision_id,
         intervention_id,
-        cast(null as varchar) as policy_version,
+        cast(null as {{ string_type() }}) as policy_version,
         recommended_action,
         baseline_date,
         followup_date

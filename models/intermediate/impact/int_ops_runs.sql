@@ -8,11 +8,11 @@ runs as (
 
 final as (
     select
-        cast(run_id as varchar) as run_id,
+        cast(run_id as {{ string_type() }}) as run_id,
         cast(started_at as timestamp) as started_at,
         cast(finished_at as timestamp) as finished_at,
         cast(as_of_date as date) as as_of_date,
-        cast(status as varchar) as status,
+        cast(status as {{ string_type() }}) as status,
         cast(exit_code as integer) as exit_code,
         cast(published as boolean) as is_published,
         cast({{ json_text_at('row_counts', '$.data_quality.errors') }} as double) as dq_error_count

@@ -25,10 +25,10 @@ combined as (
         evaluation_latency_ms,
         generated_at,
         'feed' as origin,
-        cast(null as varchar) as policy_version,
-        cast(null as varchar) as decision_id,
-        cast(null as varchar) as approval_status,
-        cast(null as varchar) as reason
+        cast(null as {{ string_type() }}) as policy_version,
+        cast(null as {{ string_type() }}) as decision_id,
+        cast(null as {{ string_type() }}) as approval_status,
+        cast(null as {{ string_type() }}) as reason
     from feed_interventions
 
     union all

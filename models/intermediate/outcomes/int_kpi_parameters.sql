@@ -18,27 +18,29 @@ outcome_types as (
 config_lines as (
     select
         'kpi_parameter' as config_table,
-        parameter || '=' || cast(value as varchar) as config_line
+        parameter || '=' || cast(value as {{ string_type() }}) as config_line
     from kpi_parameters
 
     union all
 
     select
         'action_cost' as config_table,
-        recommended_action || '=' || cast(unit_cost as varchar) as config_line
+        recommended_action || '=' || cast(unit_cost as {{ string_type() }}) as config_line
     from actions
 
     union all
 
     select
         'outcome_type' as config_table,
-        outcome || '=' || outcome_class || '/' || cast(is_success as varchar) as config_line
+        outcome || '=' || outcome_class || '/' || cast(is_success as {{ string_type() }}) as config_line
     from outcome_types
 ),
 
 config_hash as (
     select
-        {{ dbt.hash(dbt.listagg("config_table || ':' || config_line", "'\\n'", "order by config_table, config_line")) }}
+        {{ dbt.hash(dbt.listagg(
+            "config_table || ':' || config_line", sql_string('\\n'), "order by config_table, config_line"
+        )) }}
             as kpi_config_hash
     from config_lines
 ),

@@ -1,5 +1,10 @@
 {#- The scoring configuration as one row: every parameter and factor weight as a column, the band table,
     and a hash of all the reference data the scores depend on (stamped on every scored row). -#}
+{%- set scoring_parameters = [
+    'recency_half_life_days', 'signal_window_days', 'strong_signal_threshold', 'friction_start_ratio',
+    'friction_full_ratio', 'early_tenure_months', 'high_value_account_value', 'review_risk_score',
+] %}
+
 with
 
 parameters as (
@@ -30,43 +35,44 @@ risk_tiers as (
     select * from {{ ref('ref_risk_tiers') }}
 ),
 
+{#- one text part per reference table: 'x:' name=value;... in a fixed order (dbt.listagg: the same text on every
+    engine, so the same hash) -#}
+{%- set text = string_type() -%}
+{%- set config_parts = [
+    ("'p:' || parameter || '=' || cast(value as " ~ text ~ ")", 'order by parameter', 'parameters'),
+    ("'f:' || risk_factor || '=' || cast(weight as " ~ text ~ ")", 'order by risk_factor', 'factors'),
+    (
+        "'b:' || risk_band || '=' || cast(min_score as " ~ text ~ ") || '..' || cast(max_score as " ~ text ~ ")",
+        'order by risk_band',
+        'bands',
+    ),
+    ("'s:' || source || '=' || cast(source_weight as " ~ text ~ ")", 'order by source', 'signal_sources'),
+    (
+        "'t:' || signal_type || '=' || polarity || '/' || coalesce(resolves_signal_types, '')",
+        'order by signal_type',
+        'signal_types',
+    ),
+    (
+        "'g:' || journey_stage || '=' || cast(sla_days as " ~ text ~ ") || '/' || cast(stage_risk as " ~ text ~ ")",
+        'order by journey_stage',
+        'stages',
+    ),
+    ("'r:' || risk_tier || '=' || cast(prior_risk_value as " ~ text ~ ")", 'order by risk_tier', 'risk_tiers'),
+] %}
+
 config_text as (
-    select string_agg('p:' || parameter || '=' || cast(value as varchar), ';' order by parameter) as part
-    from parameters
+    {%- for expression, order_by, relation in config_parts %}
+    select {{ dbt.listagg(expression, "';'", order_by) }} as part
+    from {{ relation }}
+    {%- if not loop.last %}
     union all
-    select string_agg('f:' || risk_factor || '=' || cast(weight as varchar), ';' order by risk_factor)
-    from factors
-    union all
-    select string_agg(
-        'b:' || risk_band || '=' || cast(min_score as varchar) || '..' || cast(max_score as varchar),
-        ';' order by risk_band
-    )
-    from bands
-    union all
-    select string_agg('s:' || source || '=' || cast(source_weight as varchar), ';' order by source)
-    from signal_sources
-    union all
-    select string_agg(
-        't:' || signal_type || '=' || polarity || '/' || coalesce(resolves_signal_types, ''),
-        ';' order by signal_type
-    )
-    from signal_types
-    union all
-    select string_agg(
-        'g:' || journey_stage || '=' || cast(sla_days as varchar) || '/' || cast(stage_risk as varchar),
-        ';' order by journey_stage
-    )
-    from stages
-    union all
-    select string_agg('r:' || risk_tier || '=' || cast(prior_risk_value as varchar), ';' order by risk_tier)
-    from risk_tiers
+    {%- endif %}
+    {%- endfor %}
 ),
 
 pivoted as (
     select
-        {%- for parameter in ['recency_half_life_days', 'signal_window_days', 'strong_signal_threshold',
-            'friction_start_ratio', 'friction_full_ratio', 'early_tenure_months', 'high_value_account_value',
-            'review_risk_score'] %}
+        {%- for parameter in scoring_parameters %}
         cast(max(case when parameter = '{{ parameter }}' then value end) as double) as {{ parameter }},
         {%- endfor %}
         1 as join_key
@@ -85,9 +91,13 @@ weights as (
 
 final as (
     select
-        pivoted.* exclude (join_key),
-        weights.* exclude (join_key),
-        (select md5(string_agg(part, '|' order by part)) from config_text) as scoring_config_hash
+        {%- for parameter in scoring_parameters %}
+        pivoted.{{ parameter }},
+        {%- endfor %}
+        {%- for factor in risk_factor_names() %}
+        weights.weight_{{ factor }},
+        {%- endfor %}
+        (select md5({{ dbt.listagg('part', "'|'", 'order by part') }}) from config_text) as scoring_config_hash
     from pivoted
     inner join weights
         on pivoted.join_key = weights.join_key

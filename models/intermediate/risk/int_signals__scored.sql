@@ -31,7 +31,7 @@ interventions as (
 ),
 
 cited as (
-    select distinct unnest(triggered_by_signals) as signal_id
+    select distinct {{ unnest_list('triggered_by_signals') }} as signal_id
     from interventions
 ),
 
@@ -79,7 +79,7 @@ resolutions as (
         on positive.signal_type = signal_types.signal_type
     where negative.polarity = 'negative'
         and negative.in_window
-        and list_contains(string_split(coalesce(signal_types.resolves_signal_types, ''), '|'), negative.signal_type)
+        and {{ delimited_contains("coalesce(signal_types.resolves_signal_types, '')", '|', 'negative.signal_type') }}
 ),
 
 final as (

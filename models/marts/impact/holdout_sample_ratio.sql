@@ -118,9 +118,9 @@ tested as (
 
 final as (
     select
-        cast(tested.population as varchar) as population,
-        cast(tested.grouping_name as varchar) as grouping_name,
-        cast(tested.grouping_value as varchar) as grouping_value,
+        cast(tested.population as {{ string_type() }}) as population,
+        cast(tested.grouping_name as {{ string_type() }}) as grouping_name,
+        cast(tested.grouping_value as {{ string_type() }}) as grouping_value,
         cast(tested.customers as bigint) as customers,
         cast(tested.holdout_customers as bigint) as holdout_customers,
         cast(tested.customers - tested.holdout_customers as bigint) as non_holdout_customers,
@@ -139,9 +139,9 @@ final as (
                 when not tested.is_testable then 'too few customers'
                 when {{ chi_square_1df_p_value('tested.chi_square') }} < tested.srm_alpha then 'mismatch'
                 else 'ok'
-            end as varchar
+            end as {{ string_type() }}
         ) as status,
-        cast(tested.experiment_config_hash as varchar) as experiment_config_hash,
+        cast(tested.experiment_config_hash as {{ string_type() }}) as experiment_config_hash,
         cast(as_of.as_of_date as date) as as_of_date
     from tested
     cross join as_of

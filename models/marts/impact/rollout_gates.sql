@@ -129,9 +129,9 @@ evaluated as (
 
 final as (
     select
-        cast(evaluated.gate as varchar) as gate,
-        cast(evaluated.metric as varchar) as metric,
-        cast(evaluated.comparator as varchar) as comparator,
+        cast(evaluated.gate as {{ string_type() }}) as gate,
+        cast(evaluated.metric as {{ string_type() }}) as metric,
+        cast(evaluated.comparator as {{ string_type() }}) as comparator,
         cast(evaluated.threshold as double) as threshold,
         cast(evaluated.measured_value as double) as measured_value,
         cast(evaluated.passed as boolean) as passed,
@@ -140,9 +140,9 @@ final as (
                 when evaluated.passed is null then 'not measured'
                 when evaluated.passed then 'pass'
                 else 'fail'
-            end as varchar
+            end as {{ string_type() }}
         ) as status,
-        cast(evaluated.description as varchar) as description,
+        cast(evaluated.description as {{ string_type() }}) as description,
         cast(as_of.as_of_date as date) as as_of_date
     from evaluated
     cross join as_of

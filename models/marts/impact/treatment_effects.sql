@@ -1,6 +1,8 @@
 {#- One row per method x metric x grouping x grouping value: treated vs control, the effect with its interval,
     p-value, minimum detectable effect and required sample size, and a plain-words conclusion. Formulas:
     models/marts/impact/_impact__models.yml. The overall row of each method and metric is always present. -#}
+{%- set percent_text = 'cast(cast(round(confidence_level * 100) as integer) as ' ~ string_type() ~ ')' %}
+
 with
 
 arm_stats as (
@@ -266,12 +268,12 @@ classified as (
 
 final as (
     select
-        cast(method as varchar) as method,
-        cast(metric as varchar) as metric,
-        cast(grouping_name as varchar) as grouping_name,
-        cast(grouping_value as varchar) as grouping_value,
-        cast(metric_type as varchar) as metric_type,
-        cast(better_direction as varchar) as better_direction,
+        cast(method as {{ string_type() }}) as method,
+        cast(metric as {{ string_type() }}) as metric,
+        cast(grouping_name as {{ string_type() }}) as grouping_name,
+        cast(grouping_value as {{ string_type() }}) as grouping_value,
+        cast(metric_type as {{ string_type() }}) as metric_type,
+        cast(better_direction as {{ string_type() }}) as better_direction,
         cast(units_treated as bigint) as units_treated,
         cast(units_control as bigint) as units_control,
         cast(n_treated as bigint) as n_treated,
@@ -302,11 +304,11 @@ final as (
             end as bigint
         ) as required_n_per_arm,
         cast(min_sample_per_arm as integer) as min_sample_per_arm,
-        cast(interval_method as varchar) as interval_method,
+        cast(interval_method as {{ string_type() }}) as interval_method,
         cast(srm_p_value as double) as srm_p_value,
         cast(is_sample_ratio_mismatch as boolean) as is_sample_ratio_mismatch,
         cast(status in ('significant_improvement', 'significant_harm') as boolean) as is_significant,
-        cast(status as varchar) as status,
+        cast(status as {{ string_type() }}) as status,
         cast(
             case status
                 when 'not_measurable' then
@@ -321,26 +323,26 @@ final as (
                             then 'no experiment units yet (customer_risk_history needs a second as-of date for a study window); '
                         else ''
                     end
- || cast(n_treated as varchar) || ' treated and '
-                    || cast(n_control as varchar) || ' control units with a measured outcome'
+ || cast(n_treated as {{ string_type() }}) || ' treated and '
+                    || cast(n_control as {{ string_type() }}) || ' control units with a measured outcome'
                     || case when strata_total > 1 then ' in matched strata' else '' end
-                    || ', fewer than the ' || cast(min_sample_per_arm as varchar)
+                    || ', fewer than the ' || cast(min_sample_per_arm as {{ string_type() }})
                     || ' per arm needed; no effect is estimated'
                 when 'sample_ratio_mismatch' then
                     'not trustworthy: the holdout split does not match the configured share (sample ratio mismatch),'
                     || ' so the arms are not comparable'
                 when 'significant_improvement' then
-                    'significant improvement at the ' || cast(cast(round(confidence_level * 100) as integer) as varchar)
+                    'significant improvement at the ' || {{ percent_text }}
                     || '% level: the interval excludes 0'
                 when 'significant_harm' then
-                    'significant harm at the ' || cast(cast(round(confidence_level * 100) as integer) as varchar)
+                    'significant harm at the ' || {{ percent_text }}
                     || '% level: the interval excludes 0 on the wrong side'
                 else
-                    'no significant effect at the ' || cast(cast(round(confidence_level * 100) as integer) as varchar)
+                    'no significant effect at the ' || {{ percent_text }}
                     || '% level: the interval includes 0; effects smaller than the mde cannot be ruled out'
-            end as varchar
+            end as {{ string_type() }}
         ) as conclusion,
-        cast(experiment_config_hash as varchar) as experiment_config_hash,
+        cast(experiment_config_hash as {{ string_type() }}) as experiment_config_hash,
         cast(as_of.as_of_date as date) as as_of_date
     from classified
     cross join as_of

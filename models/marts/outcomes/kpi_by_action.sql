@@ -42,7 +42,7 @@ customer_counts as (
 
 final as (
     select
-        cast(actions.recommended_action as varchar) as recommended_action,
+        cast(actions.recommended_action as {{ string_type() }}) as recommended_action,
         cast(actions.is_high_touch as boolean) as is_high_touch,
         cast(actions.unit_cost as decimal(18, 2)) as unit_cost,
         cast(as_of.as_of_date as date) as as_of_date,
@@ -51,7 +51,7 @@ final as (
         cast(intervention_kpis.treated_customers as bigint) as treated_customers,
         cast(customer_counts.baseline_customers as bigint) as baseline_customers,
         {{ kpi_ratio('intervention_kpis.treated_customers', 'customer_counts.customers_total') }} as treated_share,
-        cast(kpi_parameters.kpi_config_hash as varchar) as kpi_config_hash
+        cast(kpi_parameters.kpi_config_hash as {{ string_type() }}) as kpi_config_hash
     from actions
     inner join intervention_kpis
         on actions.recommended_action = intervention_kpis.recommended_action

@@ -44,15 +44,15 @@ customer_counts as (
 
 final as (
     select
-        cast(segments.segment as varchar) as segment,
-        cast(segments.segment_label as varchar) as segment_label,
+        cast(segments.segment as {{ string_type() }}) as segment,
+        cast(segments.segment_label as {{ string_type() }}) as segment_label,
         cast(as_of.as_of_date as date) as as_of_date,
         {{ kpi_intervention_columns('intervention_kpis') }}
         cast(coalesce(customer_counts.customers_total, 0) as bigint) as customers_total,
         cast(coalesce(customer_counts.treated_customers, 0) as bigint) as treated_customers,
         cast(coalesce(customer_counts.baseline_customers, 0) as bigint) as baseline_customers,
         {{ kpi_ratio('customer_counts.treated_customers', 'customer_counts.customers_total') }} as treated_share,
-        cast(kpi_parameters.kpi_config_hash as varchar) as kpi_config_hash
+        cast(kpi_parameters.kpi_config_hash as {{ string_type() }}) as kpi_config_hash
     from segments
     inner join intervention_kpis
         on segments.segment = intervention_kpis.segment

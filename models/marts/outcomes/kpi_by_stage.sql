@@ -33,7 +33,7 @@ stage_list as (
     union all
 
     select distinct
-        cast(null as varchar) as journey_stage,
+        cast(null as {{ string_type() }}) as journey_stage,
         cast(null as integer) as stage_order
     from intervention_outcomes
     where journey_stage is null
@@ -60,7 +60,7 @@ customer_counts as (
 
 final as (
     select
-        cast(stage_list.journey_stage as varchar) as journey_stage,
+        cast(stage_list.journey_stage as {{ string_type() }}) as journey_stage,
         cast(stage_list.stage_order as integer) as stage_order,
         cast(as_of.as_of_date as date) as as_of_date,
         {{ kpi_intervention_columns('intervention_kpis') }}
@@ -68,7 +68,7 @@ final as (
         cast(intervention_kpis.treated_customers as bigint) as treated_customers,
         cast(customer_counts.baseline_customers as bigint) as baseline_customers,
         {{ kpi_ratio('intervention_kpis.treated_customers', 'customer_counts.customers_total') }} as treated_share,
-        cast(kpi_parameters.kpi_config_hash as varchar) as kpi_config_hash
+        cast(kpi_parameters.kpi_config_hash as {{ string_type() }}) as kpi_config_hash
     from stage_list
     inner join intervention_kpis
         on

@@ -5,7 +5,8 @@
     config(
         materialized='incremental',
         unique_key='as_of_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy=replace_keys_strategy(),
+        partition_by=replace_keys_partition('as_of_date'),
         on_schema_change='append_new_columns',
     )
 }}
@@ -86,7 +87,7 @@ final as (
                 else {{ kpi_ratio('completeness.staged_records', 'completeness.input_records') }}
             end as double
         ) as data_completeness,
-        cast(kpi_parameters.kpi_config_hash as varchar) as kpi_config_hash
+        cast(kpi_parameters.kpi_config_hash as {{ string_type() }}) as kpi_config_hash
     from as_of
     cross join intervention_kpis
     cross join customer_counts

@@ -56,19 +56,19 @@ ranked as (
 final as (
     select
         cast(review_rank as integer) as review_rank,
-        cast(intervention_id as varchar) as intervention_id,
-        cast(customer_id as varchar) as customer_id,
+        cast(intervention_id as {{ string_type() }}) as intervention_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
         cast(account_value as decimal(18, 2)) as account_value,
         cast(risk_score as double) as risk_score,
-        cast(risk_band as varchar) as risk_band,
+        cast(risk_band as {{ string_type() }}) as risk_band,
         cast(value_at_risk as double) as value_at_risk,
-        cast(journey_stage as varchar) as journey_stage,
-        cast(recommended_action as varchar) as recommended_action,
+        cast(journey_stage as {{ string_type() }}) as journey_stage,
+        cast(recommended_action as {{ string_type() }}) as recommended_action,
         cast(confidence as double) as confidence,
-        cast(reason as varchar) as reason,
+        cast(reason as {{ string_type() }}) as reason,
         cast(generated_at as date) as generated_at,
-        cast(policy_version as varchar) as policy_version,
-        cast(decision_id as varchar) as decision_id
+        cast(policy_version as {{ string_type() }}) as policy_version,
+        cast(decision_id as {{ string_type() }}) as decision_id
     from ranked
 )
 

@@ -60,18 +60,20 @@ explained as (
 
 final as (
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
         cast(previous_as_of_date as date) as previous_as_of_date,
         cast(current_as_of_date as date) as current_as_of_date,
         cast(previous_risk_score as double) as previous_risk_score,
         cast(current_risk_score as double) as current_risk_score,
         cast(risk_score_delta as double) as risk_score_delta,
-        cast(previous_risk_band as varchar) as previous_risk_band,
-        cast(current_risk_band as varchar) as current_risk_band,
+        cast(previous_risk_band as {{ string_type() }}) as previous_risk_band,
+        cast(current_risk_band as {{ string_type() }}) as current_risk_band,
         {%- for factor in risk_factor_names() %}
         cast({{ factor }}_delta as double) as {{ factor }}_delta,
         {%- endfor %}
-        cast(case when abs(risk_score_delta) > 0 then top_moving_factor end as varchar) as top_moving_factor,
+        cast(
+            case when abs(risk_score_delta) > 0 then top_moving_factor end as {{ string_type() }}
+        ) as top_moving_factor,
         cast(
             case
                 {%- for factor in risk_factor_names() %}
@@ -82,23 +84,25 @@ final as (
         cast(is_config_changed as boolean) as is_config_changed,
         cast(
             case
-                when previous_as_of_date is null then 'first scored on ' || cast(current_as_of_date as varchar)
-                when abs(risk_score_delta) = 0 then 'unchanged since ' || cast(previous_as_of_date as varchar)
+                when previous_as_of_date is null
+                    then 'first scored on ' || cast(current_as_of_date as {{ string_type() }})
+                when abs(risk_score_delta) = 0
+                    then 'unchanged since ' || cast(previous_as_of_date as {{ string_type() }})
                 else
                     case when risk_score_delta > 0 then 'rose ' else 'fell ' end
-                    || cast(round(abs(risk_score_delta), 3) as varchar)
-                    || ' (' || cast(round(previous_risk_score, 3) as varchar) || ' -> '
-                    || cast(round(current_risk_score, 3) as varchar) || ') since '
-                    || cast(previous_as_of_date as varchar) || ', mostly ' || top_moving_factor || ' ('
+                    || cast(round(abs(risk_score_delta), 3) as {{ string_type() }})
+                    || ' (' || cast(round(previous_risk_score, 3) as {{ string_type() }}) || ' -> '
+                    || cast(round(current_risk_score, 3) as {{ string_type() }}) || ') since '
+                    || cast(previous_as_of_date as {{ string_type() }}) || ', mostly ' || top_moving_factor || ' ('
                     || case
                         {%- for factor in risk_factor_names() %}
                         when top_moving_factor = '{{ factor }}' then
                             case when {{ factor }}_delta > 0 then '+' else '' end
-                            || cast(round({{ factor }}_delta, 3) as varchar)
+                            || cast(round({{ factor }}_delta, 3) as {{ string_type() }})
                         {%- endfor %}
                     end || ')'
                     || case when is_config_changed then '; the scoring config changed' else '' end
-            end as varchar
+            end as {{ string_type() }}
         ) as explanation
     from explained
 )

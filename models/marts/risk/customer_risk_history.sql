@@ -3,7 +3,8 @@
 {{ config(
     materialized='incremental',
     unique_key=['customer_id', 'as_of_date'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_keys_strategy(),
+    partition_by=replace_keys_partition('as_of_date'),
     on_schema_change='fail',
 ) }}
 

@@ -34,20 +34,20 @@ scored as (
 
 final as (
     select
-        cast(scored.customer_id as varchar) as customer_id,
+        cast(scored.customer_id as {{ string_type() }}) as customer_id,
         cast(scored.risk_score as double) as risk_score,
-        cast(bands.risk_band as varchar) as risk_band,
+        cast(bands.risk_band as {{ string_type() }}) as risk_band,
         {%- for factor in risk_factor_names() %}
         cast(scored.{{ factor }} as double) as {{ factor }}_factor,
         cast(scored.{{ factor }}_contribution as double) as {{ factor }}_contribution,
         {%- endfor %}
-        cast(case when scored.risk_score > 0 then scored.top_risk_factor end as varchar) as top_risk_factor,
+        cast(case when scored.risk_score > 0 then scored.top_risk_factor end as {{ string_type() }}) as top_risk_factor,
         cast(scored.account_value > scored.high_value_account_value as boolean) as is_high_value,
         cast(
             scored.account_value > scored.high_value_account_value and scored.risk_score > scored.review_risk_score
             as boolean
         ) as needs_human_review,
-        cast(scored.scoring_config_hash as varchar) as scoring_config_hash,
+        cast(scored.scoring_config_hash as {{ string_type() }}) as scoring_config_hash,
         cast(scored.as_of_date as date) as as_of_date
     from scored
     left join bands

@@ -34,8 +34,8 @@ per_customer as (
         )) as positive_pressure,
         max(signal_strength) as max_signal_strength,
         max(detected_at) as last_signal_at,
-        list_sort(list(signal_id)) as signal_ids,
-        list_sort(list(signal_id) filter (where in_window and polarity = 'negative' and not is_resolved))
+        {{ sorted_list_agg('signal_id') }} as signal_ids,
+        {{ sorted_list_agg('signal_id', "in_window and polarity = 'negative' and not is_resolved") }}
             as active_negative_signal_ids,
         count(*) filter (where is_unaddressed_strong_negative) as unaddressed_signal_count,
         sum(case when source = 'automated' then 1 else 0 end) * 1.0 / count(*) as automated_signal_share
@@ -45,7 +45,7 @@ per_customer as (
 
 final as (
     select
-        cast(customers.customer_id as varchar) as customer_id,
+        cast(customers.customer_id as {{ string_type() }}) as customer_id,
         cast(coalesce(per_customer.signal_count, 0) as integer) as signal_count,
         cast(coalesce(per_customer.negative_signal_count, 0) as integer) as negative_signal_count,
         cast(coalesce(per_customer.positive_signal_count, 0) as integer) as positive_signal_count,
@@ -62,8 +62,10 @@ final as (
             as boolean
         ) as has_conflicting_signals,
         cast(per_customer.last_signal_at as date) as last_signal_at,
-        cast(coalesce(per_customer.signal_ids, []) as varchar[]) as signal_ids,
-        cast(coalesce(per_customer.active_negative_signal_ids, []) as varchar[]) as active_negative_signal_ids,
+        cast(coalesce(per_customer.signal_ids, {{ empty_string_list() }}) as {{ string_list_type() }}) as signal_ids,
+        cast(
+            coalesce(per_customer.active_negative_signal_ids, {{ empty_string_list() }}) as {{ string_list_type() }}
+        ) as active_negative_signal_ids,
         cast(coalesce(per_customer.unaddressed_signal_count, 0) as integer) as unaddressed_signal_count,
         cast(per_customer.automated_signal_share as double) as automated_signal_share,
         cast(as_of.as_of_date as date) as as_of_date
