@@ -145,14 +145,14 @@ def build_reference(
     )
 
 
-_TABLES = ("ref_actions", "ref_signal_sources", "ref_kpi_parameters", "ref_risk_bands", "ref_stage_slas")
+REFERENCE_TABLES = ("ref_actions", "ref_signal_sources", "ref_kpi_parameters", "ref_risk_bands", "ref_stage_slas")
 
 
 def load_reference_csv(seeds_dir: str | Path | None = None) -> ReferenceData:
     """Read the reference values from the seed CSVs (default: the project's ``seeds/``)."""
     folder = Path(seeds_dir) if seeds_dir is not None else DEFAULT_SEEDS_DIR
     tables: dict[str, list[dict[str, str]]] = {}
-    for table in _TABLES:
+    for table in REFERENCE_TABLES:
         path = folder / f"{table}.csv"
         try:
             with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -160,7 +160,7 @@ def load_reference_csv(seeds_dir: str | Path | None = None) -> ReferenceData:
         except OSError as exc:
             raise ReferenceError(f"{path}: cannot read reference table: {exc.strerror or exc}") from exc
     try:
-        return build_reference(str(folder), *(tables[t] for t in _TABLES))
+        return build_reference(str(folder), *(tables[t] for t in REFERENCE_TABLES))
     except KeyError as exc:
         raise ReferenceError(f"{folder}: a reference CSV lacks column {exc}") from None
 
@@ -168,7 +168,7 @@ def load_reference_csv(seeds_dir: str | Path | None = None) -> ReferenceData:
 def load_reference_db(con: duckdb.DuckDBPyConnection, schema: str = "reference") -> ReferenceData:
     """Read the reference values from the seeded tables ``<schema>.ref_*`` of a built database."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    for table in _TABLES:
+    for table in REFERENCE_TABLES:
         try:
             cursor = con.execute(f'select * from "{schema}"."{table}"')
         except duckdb.CatalogException as exc:
@@ -178,6 +178,6 @@ def load_reference_db(con: duckdb.DuckDBPyConnection, schema: str = "reference")
         columns = [description[0] for description in cursor.description]
         tables[table] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     try:
-        return build_reference(f"database schema {schema}", *(tables[t] for t in _TABLES))
+        return build_reference(f"database schema {schema}", *(tables[t] for t in REFERENCE_TABLES))
     except KeyError as exc:
         raise ReferenceError(f"database schema {schema}: a reference table lacks column {exc}") from None

@@ -13,7 +13,7 @@ Same steps as :func:`policy.run.run_policy` (DuckDB), distributed where the work
 - decisions: ``DataFrame.mapInArrow`` runs :func:`policy.decide.prepare_input` and :func:`policy.decide.decide`
   on each Arrow batch on the executors (decide is row-wise: one output row per input row, no cross-row state).
   The decision-log rows (ids, inputs JSON snapshot, hashes) are rendered per batch by the DuckDB path's own SQL
-  (:data:`policy.writeback._LOG_ROWS`) in an in-memory DuckDB, so ``decision_log_id`` / ``inputs_hash`` /
+  (:data:`policy.writeback.LOG_ROWS_SQL`) in an in-memory DuckDB, so ``decision_log_id`` / ``inputs_hash`` /
   ``intervention_id`` are byte-identical to what the DuckDB path writes for the same marts.
 - write-back, idempotent like :mod:`policy.writeback`: an intervention whose id is already in
   ``policy.interventions`` is not inserted again (a reviewer's approval survives reruns); a decision-log row
@@ -40,9 +40,8 @@ from policy.config import PolicyConfig, load_config
 from policy.decide import decide, prepare_input
 from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
 from policy.inputs import REQUIRED_MARTS, MissingMartsError
-from policy.reference import _TABLES as REFERENCE_TABLES
-from policy.reference import build_reference
-from policy.writeback import _LOG_ROWS, DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS, stage_rows
+from policy.reference import REFERENCE_TABLES, build_reference
+from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS, LOG_ROWS_SQL, stage_rows
 
 __all__ = ["SPARK_INPUTS_SQL", "SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_type"]
 
@@ -214,7 +213,7 @@ def _decide_batches(
     dq_gate_note: str,
 ):
     """The function mapInArrow runs on each partition: Arrow batches of inputs -> Arrow batches of rows."""
-    log_sql = _LOG_ROWS.format(existing_filter="")
+    log_sql = LOG_ROWS_SQL.format(existing_filter="")
     names = [name for name, _ in _BATCH_COLUMNS]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

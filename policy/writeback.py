@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 __all__ = [
     "DECISION_LOG_COLUMNS",
     "INTERVENTION_COLUMNS",
+    "LOG_ROWS_SQL",
     "WriteResult",
     "ensure_tables",
     "preview",
@@ -47,8 +48,9 @@ __all__ = [
 
 SCHEMA = "policy"
 
-# policy.interventions: the interventions feed's columns, then the policy's; keep identical to
-# models/staging/_policy__sources.yml (the dbt fallback relation is built from that file).
+# policy.interventions: the interventions feed's columns, then the policy's (DuckDB types); keep the same columns
+# as models/staging/_policy__sources.yml (the dbt fallback relation is built from that file, where the types are
+# spelled for both engines: string, and a list type rendered per target).
 INTERVENTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("intervention_id", "varchar"),
     ("customer_id", "varchar"),
@@ -175,7 +177,7 @@ where decision = 'act'
     and intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
 """
 
-_LOG_ROWS = f"""
+LOG_ROWS_SQL = f"""
 with snapshots as (
     select
         *,
@@ -228,7 +230,7 @@ _NOT_LOGGED = (
     f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log "
     f"where as_of_date in (select distinct as_of_date from {_STAGED}))"
 )
-_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + _LOG_ROWS.format(existing_filter=_NOT_LOGGED)
+_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + LOG_ROWS_SQL.format(existing_filter=_NOT_LOGGED)
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -319,7 +321,7 @@ def preview(
             f"select distinct intervention_id from {_STAGED} "
             f"where decision = 'act' and intervention_id is not null {existing} order by 1"
         ).fetchall()
-        log_sql = _LOG_ROWS.format(existing_filter=_NOT_LOGGED if _table_exists(con, "decision_log") else "")
+        log_sql = LOG_ROWS_SQL.format(existing_filter=_NOT_LOGGED if _table_exists(con, "decision_log") else "")
         params = {"run_id": "preview", "decided_at": dt.datetime(2000, 1, 1), "dq_gate": dq_gate,
                   "dq_gate_note": dq_gate_note}  # fmt: skip
         logged = _count(con.execute(f"select count(*) from ({log_sql})", params))
