@@ -79,7 +79,8 @@ class DbtSession:
                 lines.append(event.info.msg)
 
         runner = dbtRunner(manifest=self._manifest, callbacks=[collect])
-        return runner.invoke([*args, *self._common, "--log-level", "none"])
+        # Nothing on the terminal (the run prints its own summary); logs/dbt.log gets dbt's usual debug log.
+        return runner.invoke([*args, *self._common, "--log-level", "none", "--log-level-file", "debug"])
 
 
 def _result(outcome: Any, lines: list[str]) -> DbtResult:
