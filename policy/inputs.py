@@ -22,6 +22,7 @@ The query reads the marts as dbt built them for one as_of_date (``marts.customer
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 
 import duckdb
 import pyarrow as pa
@@ -29,7 +30,15 @@ import pyarrow as pa
 from policy.db import relation_exists
 from policy.decide import prepare_input
 
-__all__ = ["INPUTS_SQL", "MissingMartsError", "load_inputs", "marts_as_of_date"]
+__all__ = [
+    "DUCKDB_INPUTS",
+    "INPUTS_SQL",
+    "InputsDialect",
+    "MissingMartsError",
+    "inputs_sql",
+    "load_inputs",
+    "marts_as_of_date",
+]
 
 REQUIRED_MARTS = ("customer_risk_scores", "journey_states", "customer_signals", "intervention_outcomes")
 
@@ -49,8 +58,8 @@ _POLICY_HISTORY = """
     left join marts.intervention_outcomes as outcomes
         on policy_rows.intervention_id = outcomes.intervention_id
     where coalesce(policy_rows.approval_status, '') <> 'rejected'
-        and policy_rows.generated_at <= $as_of_date
-        and not (policy_rows.generated_at = $as_of_date and policy_rows.policy_version = $policy_version)
+        and policy_rows.generated_at <= {as_of}
+        and not (policy_rows.generated_at = {as_of} and policy_rows.policy_version = {version})
 """
 
 INPUTS_SQL = """
@@ -63,7 +72,7 @@ history_rows as (
         is_pending
     from marts.intervention_outcomes
     where origin = 'feed'
-        and generated_at <= $as_of_date
+        and generated_at <= {as_of}
     {policy_history}
 ),
 
@@ -72,7 +81,7 @@ history as (
         customer_id,
         count(*) filter (where is_pending) as open_intervention_count,
         max(generated_at) as last_intervention_at,
-        count(*) filter (where $as_of_date - generated_at < 30) as interventions_last_30d
+        count(*) filter (where {days_since_generated} < 30) as interventions_last_30d
     from history_rows
     group by customer_id
 )
@@ -87,11 +96,11 @@ select
     risk.risk_score,
     risk.risk_band,
     risk.is_high_value,
-    coalesce(signals.active_negative_signal_ids, []::varchar[]) as signal_ids,
+    coalesce(signals.active_negative_signal_ids, {empty_list}) as signal_ids,
     cast(coalesce(signals.negative_signal_count, 0) as bigint) as negative_signal_count,
     cast(coalesce(signals.positive_signal_count, 0) as bigint) as positive_signal_count,
-    coalesce(signals.negative_pressure, 0.0) as negative_pressure,
-    coalesce(signals.positive_pressure, 0.0) as positive_pressure,
+    coalesce(signals.negative_pressure, {zero}) as negative_pressure,
+    coalesce(signals.positive_pressure, {zero}) as positive_pressure,
     signals.max_signal_strength,
     signals.has_conflicting_signals,
     signals.automated_signal_share,
@@ -115,8 +124,39 @@ left join marts.customer_signals as signals
     on risk.customer_id = signals.customer_id
 left join history
     on risk.customer_id = history.customer_id
-order by risk.customer_id
+{order_by}
 """
+
+
+@dataclass(frozen=True)
+class InputsDialect:
+    """The few SQL fragments in which DuckDB and Spark differ; :data:`INPUTS_SQL` is written once around them."""
+
+    as_of: str
+    version: str
+    days_since_generated: str
+    empty_list: str
+    zero: str
+    order_by: str
+
+
+# DuckDB: bound parameters $as_of_date / $policy_version, date subtraction, a typed empty list.
+DUCKDB_INPUTS = InputsDialect(
+    as_of="$as_of_date",
+    version="$policy_version",
+    days_since_generated="$as_of_date - generated_at",
+    empty_list="[]::varchar[]",
+    zero="0.0",
+    order_by="order by risk.customer_id",
+)
+
+
+def inputs_sql(dialect: InputsDialect, with_policy_history: bool) -> str:
+    """The policy's input query in one dialect; with_policy_history adds the policy's own earlier interventions
+    (only when policy.interventions exists)."""
+    fragments = asdict(dialect)
+    history = _POLICY_HISTORY.format(**fragments) if with_policy_history else ""
+    return INPUTS_SQL.format(policy_history=history, **fragments)
 
 
 def _check_marts(con: duckdb.DuckDBPyConnection) -> None:
@@ -145,7 +185,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_vers
     """The decision input for every customer of the risk mart, ordered by customer_id."""
     _check_marts(con)
     has_policy = relation_exists(con, "policy", "interventions")
-    sql = INPUTS_SQL.format(policy_history=_POLICY_HISTORY if has_policy else "")
+    sql = inputs_sql(DUCKDB_INPUTS, with_policy_history=has_policy)
     params: dict[str, object] = {"as_of_date": as_of_date}
     if has_policy:
         params["policy_version"] = policy_version

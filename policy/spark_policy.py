@@ -8,7 +8,7 @@ Same steps as :func:`policy.run.run_policy` (DuckDB), distributed where the work
 
 - reference values: the seeded ``reference.ref_*`` tables (small: collected to the driver) ->
   :func:`policy.config.load_config`; the data-quality gate: :func:`policy.dq_gate.check_gate`.
-- inputs: :data:`SPARK_INPUTS_SQL`, the Spark SQL twin of :data:`policy.inputs.INPUTS_SQL`, one row per
+- inputs: :data:`policy.inputs.INPUTS_SQL` with Spark's fragments (:func:`spark_inputs`), one row per
   customer of ``marts.customer_risk_scores``.
 - decisions: ``DataFrame.mapInArrow`` runs :func:`policy.decide.prepare_input` and :func:`policy.decide.decide`
   on each Arrow batch on the executors (decide is row-wise: one output row per input row, no cross-row state).
@@ -39,93 +39,25 @@ import pyarrow as pa
 from policy.config import PolicyConfig, load_config
 from policy.decide import decide, prepare_input
 from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
-from policy.inputs import REQUIRED_MARTS, MissingMartsError
+from policy.inputs import REQUIRED_MARTS, InputsDialect, MissingMartsError, inputs_sql
 from policy.reference import REFERENCE_TABLES, build_reference
 from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS, LOG_ROWS_SQL, stage_rows
 
-__all__ = ["SPARK_INPUTS_SQL", "SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_type"]
+__all__ = ["SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_inputs", "spark_type"]
 
 SCHEMA = "policy"
 
-_POLICY_HISTORY = """
-    union all
-
-    select
-        policy_rows.customer_id,
-        policy_rows.generated_at,
-        coalesce(outcomes.is_pending, true) as is_pending
-    from policy.interventions as policy_rows
-    left join marts.intervention_outcomes as outcomes
-        on policy_rows.intervention_id = outcomes.intervention_id
-    where coalesce(policy_rows.approval_status, '') <> 'rejected'
-        and policy_rows.generated_at <= date'{as_of_date}'
-        and not (policy_rows.generated_at = date'{as_of_date}' and policy_rows.policy_version = '{policy_version}')
-"""
-
-# policy.inputs.INPUTS_SQL in Spark SQL (no parameters: literals; date arithmetic with datediff; array()).
-SPARK_INPUTS_SQL = """
-with
-
-history_rows as (
-    select
-        customer_id,
-        generated_at,
-        is_pending
-    from marts.intervention_outcomes
-    where origin = 'feed'
-        and generated_at <= date'{as_of_date}'
-    {policy_history}
-),
-
-history as (
-    select
-        customer_id,
-        count(*) filter (where is_pending) as open_intervention_count,
-        max(generated_at) as last_intervention_at,
-        count(*) filter (where datediff(date'{as_of_date}', generated_at) < 30) as interventions_last_30d
-    from history_rows
-    group by customer_id
-)
-
-select
-    risk.customer_id,
-    risk.as_of_date,
-    states.segment,
-    cast(states.account_value as double) as account_value,
-    states.journey_stage,
-    states.is_stalled,
-    risk.risk_score,
-    risk.risk_band,
-    risk.is_high_value,
-    coalesce(signals.active_negative_signal_ids, cast(array() as array<string>)) as signal_ids,
-    cast(coalesce(signals.negative_signal_count, 0) as bigint) as negative_signal_count,
-    cast(coalesce(signals.positive_signal_count, 0) as bigint) as positive_signal_count,
-    coalesce(signals.negative_pressure, 0.0D) as negative_pressure,
-    coalesce(signals.positive_pressure, 0.0D) as positive_pressure,
-    signals.max_signal_strength,
-    signals.has_conflicting_signals,
-    signals.automated_signal_share,
-    (
-        states.customer_id is null
-        or not coalesce(states.has_journey_row, false)
-        or states.segment is null
-        or states.account_value is null
-        or states.tenure_months is null
-        or states.risk_tier is null
-        or states.days_in_state is null
-        or coalesce(signals.unknown_type_signal_count, 0) > 0
-    ) as has_incomplete_data,
-    cast(coalesce(history.open_intervention_count, 0) as bigint) as open_intervention_count,
-    history.last_intervention_at,
-    cast(coalesce(history.interventions_last_30d, 0) as bigint) as interventions_last_30d
-from marts.customer_risk_scores as risk
-left join marts.journey_states as states
-    on risk.customer_id = states.customer_id
-left join marts.customer_signals as signals
-    on risk.customer_id = signals.customer_id
-left join history
-    on risk.customer_id = history.customer_id
-"""
+def spark_inputs(as_of_date: dt.date, policy_version: str) -> InputsDialect:
+    """policy.inputs.INPUTS_SQL's fragments in Spark SQL: literals instead of parameters, datediff, array()."""
+    as_of = f"date'{as_of_date.isoformat()}'"
+    return InputsDialect(
+        as_of=as_of,
+        version="'" + policy_version.replace("\\", "\\\\").replace("'", "\\'") + "'",
+        days_since_generated=f"datediff({as_of}, generated_at)",
+        empty_list="cast(array() as array<string>)",
+        zero="0.0D",
+        order_by="",
+    )
 
 # Columns a decide batch returns: the decision-log row, plus what an intervention row needs besides.
 _EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -306,11 +238,9 @@ def run_spark_policy(
         raise ValueError(f"--as-of {as_of} but the Spark marts were built for {as_of_date}")
     _ensure_tables(spark)
 
-    sql = SPARK_INPUTS_SQL.format(
-        as_of_date=as_of_date.isoformat(),
-        policy_history=_POLICY_HISTORY.format(
-            as_of_date=as_of_date.isoformat(), policy_version=config.policy_version.replace("'", "\\'")
-        ),
+    sql = inputs_sql(
+        spark_inputs(as_of_date, config.policy_version),
+        with_policy_history=True,  # _ensure_tables created policy.interventions above
     )
     decided_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     mark = time.perf_counter()
