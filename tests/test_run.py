@@ -41,14 +41,23 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _steady(value: Any) -> Any:
+    """A float to 9 decimals: DuckDB sums doubles in parallel, so the last bit of a total can differ between two
+    identical runs (a KPI total came out -0.8 in one run and -0.7999999999999999 in the next)."""
+    return round(value, 9) if isinstance(value, float) else value
+
+
 def mart_contents(db: Path) -> dict[str, list[tuple]]:
     """Every mart row, less the policy's measured evaluation latency: that is run metadata (how long the
     decision took), the one thing two identical runs do not share."""
     with duckdb.connect(str(db), read_only=True) as connection:
         return {
-            mart: connection.sql(
-                f"select columns(name -> name not like '%latency%') from marts.{mart} order by all"
-            ).fetchall()
+            mart: [
+                tuple(_steady(value) for value in row)
+                for row in connection.sql(
+                    f"select columns(name -> name not like '%latency%') from marts.{mart} order by all"
+                ).fetchall()
+            ]
             for mart in MARTS
         }
 
