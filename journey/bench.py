@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from journey.project import PROJECT_DIR
+from policy.db import memory_settings
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES = (10_000,)
@@ -429,10 +430,8 @@ def run_floor(built_db: Path, target: Path, work: Path, result: SizeResult, samp
 def _apply_settings(connection: duckdb.DuckDBPyConnection) -> None:
     """The same DuckDB settings profiles.yml gives dbt."""
     connection.execute("set preserve_insertion_order = false")
-    connection.execute(f"set memory_limit = '{os.environ.get('JOURNEY_MEMORY_LIMIT', '8GB')}'")
-    temp = os.environ.get("JOURNEY_TEMP_DIR")
-    if temp:
-        connection.execute(f"set temp_directory = '{temp}'")
+    for name, value in memory_settings().items():
+        connection.execute(f"set {name} = '{value}'")
 
 
 # ---------------------------------------------------------------------------------------------- report

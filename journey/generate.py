@@ -25,6 +25,8 @@ from typing import Any
 import duckdb
 import yaml
 
+from policy.db import memory_settings
+
 DEFAULTS_PATH = Path(__file__).with_name("generator_defaults.yml")
 FORMATS = ("json", "ndjson")
 
@@ -479,7 +481,7 @@ class _Generator:
         if spill_root:
             Path(spill_root).mkdir(parents=True, exist_ok=True)
         self._spill = Path(tempfile.mkdtemp(prefix="journey-generate-", dir=spill_root))
-        self.con.execute(f"SET memory_limit = '{os.environ.get('JOURNEY_MEMORY_LIMIT', '8GB')}'")
+        self.con.execute(f"SET memory_limit = '{memory_settings()['memory_limit']}'")
         self.con.execute(f"SET temp_directory = '{self._spill}'")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute("SET preserve_insertion_order = true")

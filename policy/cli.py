@@ -74,6 +74,20 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, default=None, help="policy config file (default: policy/policy.yml)"
     )
     parser.add_argument("--run-id", default=None, help="run id to stamp on written rows (default: generated)")
+    parser.add_argument(
+        "--batch-rows",
+        type=_positive_int,
+        default=PolicyRequest.batch_rows,
+        metavar="N",
+        help=f"customers decided and written at a time; bounds memory (default: {PolicyRequest.batch_rows:,})",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def add_review_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,8 +143,9 @@ def _print_outcome(outcome: PolicyOutcome) -> None:
             f"    {row['intervention_id']}  {row['customer_id']:<12} {row['recommended_action']:<28} "
             f"{row['approval_status']:<13} {row['reason']}"
         )
-    if len(outcome.new_interventions) > _SHOW_INTERVENTIONS:
-        print(f"    ... and {len(outcome.new_interventions) - _SHOW_INTERVENTIONS:,} more")
+    shown = min(len(outcome.new_interventions), _SHOW_INTERVENTIONS)
+    if outcome.interventions_written > shown:
+        print(f"    ... and {outcome.interventions_written - shown:,} more")
     if outcome.export_path is not None:
         print(f"  exported the day's interventions to {outcome.export_path}")
     timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.timings_s.items())
@@ -148,6 +163,7 @@ def run_policy(args: argparse.Namespace) -> int:
         export=args.export,
         dry_run=args.dry_run,
         config_path=args.config,
+        batch_rows=args.batch_rows,
     )
     try:
         outcome = _run(request)

@@ -8,13 +8,27 @@ CLI turns into exit code 3 with the message.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-__all__ = ["DatabaseUnavailableError", "open_db", "relation_exists"]
+__all__ = ["DatabaseUnavailableError", "memory_settings", "open_db", "relation_exists"]
+
+DEFAULT_MEMORY_LIMIT = "8GB"  # as profiles.yml gives dbt
+
+
+def memory_settings() -> dict[str, str]:
+    """DuckDB's memory limit and spill folder for every process of a run, from the same environment variables
+    profiles.yml reads: ``JOURNEY_MEMORY_LIMIT`` (default 8GB) and ``JOURNEY_TEMP_DIR`` (default: DuckDB's
+    own, ``<database>.tmp``). Past the limit DuckDB spills to the folder instead of taking the machine."""
+    settings = {"memory_limit": os.environ.get("JOURNEY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
+    temp = os.environ.get("JOURNEY_TEMP_DIR")
+    if temp:
+        settings["temp_directory"] = temp
+    return settings
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -33,12 +47,13 @@ def _explain(path: Path, exc: Exception) -> str:
 
 @contextmanager
 def open_db(path: str | Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to an existing database file; closed on exit. Never creates a new file."""
+    """A connection to an existing database file, bounded by :func:`memory_settings`; closed on exit. Never
+    creates a new file."""
     db = Path(path)
     if not db.is_file():
         raise DatabaseUnavailableError(f"{db}: no such database file; build it first (`journey run`)")
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
+        con = duckdb.connect(str(db), read_only=read_only, config=memory_settings())
     except duckdb.Error as exc:
         raise DatabaseUnavailableError(_explain(db, exc)) from exc
     try:

@@ -22,10 +22,12 @@ The query reads the marts as dbt built them for one as_of_date (``marts.customer
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from policy.db import relation_exists
 from policy.decide import prepare_input
@@ -35,6 +37,7 @@ __all__ = [
     "INPUTS_SQL",
     "InputsDialect",
     "MissingMartsError",
+    "input_batches",
     "inputs_sql",
     "load_inputs",
     "marts_as_of_date",
@@ -181,13 +184,55 @@ def marts_as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     return dates[0][0]
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_version: str) -> pa.Table:
-    """The decision input for every customer of the risk mart, ordered by customer_id."""
+def _query(con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_version: str) -> tuple[str, dict]:
     _check_marts(con)
     has_policy = relation_exists(con, "policy", "interventions")
-    sql = inputs_sql(DUCKDB_INPUTS, with_policy_history=has_policy)
     params: dict[str, object] = {"as_of_date": as_of_date}
     if has_policy:
         params["policy_version"] = policy_version
-    table = con.execute(sql, params).to_arrow_table()
-    return prepare_input(table)
+    return inputs_sql(DUCKDB_INPUTS, with_policy_history=has_policy), params
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_version: str) -> pa.Table:
+    """The decision input for every customer of the risk mart, ordered by customer_id, in one table."""
+    sql, params = _query(con, as_of_date, policy_version)
+    return prepare_input(con.execute(sql, params).to_arrow_table())
+
+
+def input_batches(
+    con: duckdb.DuckDBPyConnection, as_of_date: dt.date, policy_version: str, batch_rows: int
+) -> Iterator[pa.Table]:
+    """The decision input in batches of at most ``batch_rows`` customers, ordered by customer_id.
+
+    DuckDB streams the ordered result from its own cursor (it spills the sort to its temp directory when it
+    must), so Python holds one batch at a time and ``con`` stays free for the write transaction. A customer_id
+    repeated across two batches raises ``ValueError`` (within a batch the writer checks it).
+    """
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1, not {batch_rows}")
+    # The query starts here, not at the first batch: it must see the tables as they are before the caller's
+    # write transaction begins (that transaction creates policy.interventions on a first run).
+    sql, params = _query(con, as_of_date, policy_version)
+    cursor = con.cursor()
+    try:
+        reader = cursor.execute(sql, params).to_arrow_reader(batch_rows)
+    except BaseException:
+        cursor.close()
+        raise
+    return _checked_batches(reader, cursor)
+
+
+def _checked_batches(reader: pa.RecordBatchReader, cursor: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
+    try:
+        last: str | None = None
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            ids = batch.column("customer_id")
+            first = ids[0].as_py()
+            if last is not None and first is not None and first <= last:
+                raise ValueError(f"customer_id {first!r} repeats or is out of order across input batches")
+            last = pc.max(ids).as_py()
+            yield prepare_input(pa.Table.from_batches([batch]))
+    finally:
+        cursor.close()

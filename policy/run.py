@@ -6,15 +6,16 @@
 
 Steps: open the database (read-only for a dry run) -> reference values from its ``reference`` schema and
 ``policy/policy.yml`` -> the marts' as_of_date (``--as-of`` must equal it) -> the DQ gate -> inputs (one SQL
-query, :mod:`policy.inputs`) -> :func:`policy.decide.decide` -> one write transaction
-(:mod:`policy.writeback`) -> optional JSON export. Errors are typed so the CLI can map them to exit codes.
+query, :mod:`policy.inputs`, streamed in batches of ``batch_rows`` customers) -> :func:`policy.decide.decide`
+per batch -> one write transaction over all batches (:mod:`policy.writeback`) -> optional JSON export. Errors are typed so the CLI can map them to exit codes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ from policy.config import PolicyConfig, PolicyConfigError, load_config
 from policy.db import DatabaseUnavailableError, open_db
 from policy.decide import decide
 from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
-from policy.inputs import MissingMartsError, load_inputs, marts_as_of_date
+from policy.inputs import MissingMartsError, input_batches, marts_as_of_date
 from policy.reference import ReferenceError, load_reference_db
-from policy.writeback import WriteResult, preview, write_decisions
+from policy.writeback import DecisionWriter, WriteResult, preview
 
 __all__ = [
     "DatabaseUnavailableError",
@@ -68,7 +69,11 @@ class PolicyRequest:
     export: Path | None = None
     dry_run: bool = False
     config_path: Path | None = None
-    # test hook: called inside the write transaction between the two inserts
+    # customers decided and written at a time: bounds the policy's memory (10M customers = 10 batches)
+    batch_rows: int = 1_000_000
+    # new interventions kept in PolicyOutcome.new_interventions (for the terminal); all are in the table
+    preview_limit: int = 1_000
+    # test hook: called inside the write transaction between the two inserts (once per batch)
     before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
@@ -139,23 +144,16 @@ def _load_config(con: duckdb.DuckDBPyConnection, path: Path | None) -> PolicyCon
 _DECISION_ORDER = ("act", "monitor", "suppressed", "holdout", "skipped_bad_data")
 
 
-def _counts(decisions: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
-    """(count per decision, in a fixed order; pending / not_required among the act decisions)."""
-    counts = pc.value_counts(decisions["decision"])
-    found = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
-    acted = decisions.filter(pc.equal(decisions["decision"], "act"))
-    pending = int(pc.sum(acted["requires_human_approval"]).as_py() or 0)
-    decision_counts = {name: int(found.get(name, 0)) for name in _DECISION_ORDER}
-    return decision_counts, {"pending": pending, "not_required": acted.num_rows - pending}
-
-
 def _intervention_rows(
-    decisions: pa.Table, inputs: pa.Table, only: pa.Array | None = None
+    decisions: pa.Table, inputs: pa.Table, only: pa.Array, limit: int
 ) -> list[dict[str, Any]]:
-    acted = pc.equal(decisions["decision"], "act")
-    if only is not None:
-        acted = pc.and_(acted, pc.is_in(decisions["intervention_id"], value_set=only))
-    chosen = decisions.append_column("journey_stage", inputs["journey_stage"]).filter(acted)
+    """The first ``limit`` new interventions of a batch (ids in ``only``) as dicts, for the terminal."""
+    if limit <= 0 or len(only) == 0:
+        return []
+    acted = pc.and_(
+        pc.equal(decisions["decision"], "act"), pc.is_in(decisions["intervention_id"], value_set=only)
+    )
+    chosen = decisions.append_column("journey_stage", inputs["journey_stage"]).filter(acted).slice(0, limit)
     rows = chosen.select(
         ["intervention_id", "customer_id", "journey_stage", "recommended_action", "confidence",
          "requires_human_approval", "reason"]
@@ -163,6 +161,51 @@ def _intervention_rows(
     for row in rows:
         row["approval_status"] = "pending" if row["requires_human_approval"] else "not_required"
     return rows
+
+
+@dataclass
+class _Tally:
+    """What a run decided, summed over its batches (only counts and the first new interventions are kept)."""
+
+    preview_limit: int
+    customers: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    approvals: Counter[str] = field(default_factory=lambda: Counter({"pending": 0, "not_required": 0}))
+    interventions: int = 0
+    log_rows: int = 0
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, decisions: pa.Table, inputs: pa.Table, new_ids: pa.Array, log_rows: int) -> None:
+        self.customers += decisions.num_rows
+        counts = pc.value_counts(decisions["decision"])
+        self.decisions.update(
+            dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
+        )
+        acted = decisions.filter(pc.equal(decisions["decision"], "act"))
+        pending = int(pc.sum(acted["requires_human_approval"]).as_py() or 0)
+        self.approvals.update({"pending": pending, "not_required": acted.num_rows - pending})
+        self.interventions += len(new_ids)
+        self.log_rows += log_rows
+        self.new_rows += _intervention_rows(
+            decisions, inputs, new_ids, self.preview_limit - len(self.new_rows)
+        )
+
+
+def _decided(
+    batches: Iterator[pa.Table], config: PolicyConfig, gate: GateResult, timings: dict[str, float]
+) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """(inputs, decisions) per input batch; sums the time spent reading inputs and deciding into ``timings``."""
+    while True:
+        mark = time.perf_counter()
+        inputs = next(batches, None)
+        timings["inputs"] = timings.get("inputs", 0.0) + time.perf_counter() - mark
+        if inputs is None:
+            return
+        mark = time.perf_counter()
+        decisions = decide(inputs, config, dq_blocked=gate.blocks, dq_reason=gate.reason)
+        timings["last_decide"] = time.perf_counter() - mark
+        timings["decide"] = timings.get("decide", 0.0) + timings["last_decide"]
+        yield inputs, decisions
 
 
 def run_policy(request: PolicyRequest) -> PolicyOutcome:
@@ -180,36 +223,31 @@ def run_policy(request: PolicyRequest) -> PolicyOutcome:
                 f"--as-of {wanted} but the marts in {request.db} were built for {as_of}: rebuild them for "
                 f"{wanted} first (`journey run --as-of {wanted}`), or omit --as-of"
             )
-        mark = time.perf_counter()
-        inputs = load_inputs(con, as_of, config.policy_version)
-        timings["inputs"] = time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        decisions = decide(inputs, config, dq_blocked=gate.blocks, dq_reason=gate.reason)
-        timings["decide"] = time.perf_counter() - mark
-        latency_ms = round(1000 * timings["decide"] / max(inputs.num_rows, 1))
-
-        decision_counts, approval_counts = _counts(decisions)
-        mark = time.perf_counter()
+        tally = _Tally(preview_limit=request.preview_limit)
+        batches = input_batches(con, as_of, config.policy_version, request.batch_rows)
         if request.dry_run:
-            ids, log_rows = preview(con, decisions, inputs, dq_gate=gate.status, dq_gate_note=gate.note)
-            new_ids = pa.array(ids, pa.string())
-            result = WriteResult(len(ids), log_rows)
+            for inputs, decisions in _decided(batches, config, gate, timings):
+                ids, log_rows = preview(con, decisions, inputs, dq_gate=gate.status, dq_gate_note=gate.note)
+                tally.add(decisions, inputs, pa.array(ids, pa.string()), log_rows)
+            result = WriteResult(tally.interventions, tally.log_rows)
         else:
-            result = write_decisions(
+            writer = DecisionWriter(
                 con,
-                decisions,
-                inputs,
                 run_id=run_id,
                 decided_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 dq_gate=gate.status,
                 dq_gate_note=gate.note,
-                evaluation_latency_ms=latency_ms,
                 before_log_insert=request.before_log_insert,
             )
-            new_ids = _ids_of_run(con, run_id, as_of, config.policy_version)
-        timings["write"] = time.perf_counter() - mark
-        new_rows = _intervention_rows(decisions, inputs, new_ids)
+            with writer:
+                for inputs, decisions in _decided(batches, config, gate, timings):
+                    mark = time.perf_counter()
+                    latency_ms = round(1000 * timings["last_decide"] / max(inputs.num_rows, 1))
+                    new_ids = writer.write(decisions, inputs, evaluation_latency_ms=latency_ms)
+                    tally.add(decisions, inputs, new_ids, 0)
+                    timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
+            result = writer.result
+        timings.pop("last_decide", None)
 
         export_path = None
         if request.export is not None and not request.dry_run:
@@ -224,24 +262,15 @@ def run_policy(request: PolicyRequest) -> PolicyOutcome:
         config_hash=config.config_hash,
         gate=gate,
         dry_run=request.dry_run,
-        customers=decisions.num_rows,
-        decisions=decision_counts,
-        approvals=approval_counts,
-        new_interventions=new_rows,
+        customers=tally.customers,
+        decisions={name: tally.decisions.get(name, 0) for name in _DECISION_ORDER},
+        approvals=dict(tally.approvals),
+        new_interventions=tally.new_rows,
         interventions_written=result.interventions_inserted,
         decision_log_written=result.decision_log_inserted,
         timings_s={name: round(seconds, 3) for name, seconds in timings.items()},
         export_path=export_path,
     )
-
-
-def _ids_of_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, version: str) -> pa.Array:
-    rows = con.execute(
-        "select intervention_id from policy.interventions where run_id = ? and generated_at = ? "
-        "and policy_version = ?",
-        [run_id, as_of, version],
-    ).fetchall()
-    return pa.array([row[0] for row in rows], pa.string())
 
 
 def export_interventions(con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.date, version: str) -> Path:

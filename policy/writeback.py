@@ -1,10 +1,10 @@
 """Write the policy's decisions back to the database: ``policy.interventions`` and ``policy.decision_log``.
 
-Everything happens in ONE DuckDB transaction on one connection (``BEGIN`` ... ``COMMIT``): creating the schema
-and tables when missing, inserting the new interventions, inserting the decision-log rows. The rows go in as one
-Arrow table registered with DuckDB (no Python loop per row). Any exception before ``COMMIT`` rolls everything
-back: both tables are exactly as they were (the ``before_log_insert`` hook lets tests inject a failure between
-the two inserts).
+Everything happens in ONE DuckDB transaction on one connection (``BEGIN`` ... ``COMMIT``, :class:`DecisionWriter`):
+creating the schema and tables when missing, then for each batch of customers inserting the new interventions
+and the decision-log rows. Each batch goes in as one Arrow table registered with DuckDB (no Python loop per row;
+batches bound the memory at 10M customers). Any exception before ``COMMIT`` rolls everything back: both tables
+are exactly as they were (the ``before_log_insert`` hook lets tests inject a failure between the two inserts).
 
 Idempotence -- what a rerun writes:
 
@@ -39,11 +39,11 @@ __all__ = [
     "DECISION_LOG_COLUMNS",
     "INTERVENTION_COLUMNS",
     "LOG_ROWS_SQL",
+    "DecisionWriter",
     "WriteResult",
     "ensure_tables",
     "preview",
     "stage_rows",
-    "write_decisions",
 ]
 
 SCHEMA = "policy"
@@ -175,6 +175,7 @@ from {_STAGED}
 where decision = 'act'
     and intervention_id is not null
     and intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
+returning intervention_id
 """
 
 LOG_ROWS_SQL = f"""
@@ -230,7 +231,9 @@ _NOT_LOGGED = (
     f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log "
     f"where as_of_date in (select distinct as_of_date from {_STAGED}))"
 )
-_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + LOG_ROWS_SQL.format(existing_filter=_NOT_LOGGED)
+_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + LOG_ROWS_SQL.format(
+    existing_filter=_NOT_LOGGED
+)
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -238,56 +241,80 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def write_decisions(
-    con: duckdb.DuckDBPyConnection,
-    decisions: pa.Table,
-    inputs: pa.Table,
-    *,
-    run_id: str,
-    decided_at: dt.datetime,
-    dq_gate: str,
-    dq_gate_note: str,
-    evaluation_latency_ms: int,
-    before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-) -> WriteResult:
-    """Insert the new interventions and decision-log rows in one transaction (see the module docstring).
+class DecisionWriter:
+    """Writes a run's decisions batch by batch inside ONE transaction (see the module docstring).
 
-    ``con`` must be a read-write connection with no open transaction. ``before_log_insert`` is called inside
-    the transaction after the interventions were inserted and before the log rows are: an exception from it
-    (or from anything else) rolls the whole write back and propagates.
+        with DecisionWriter(con, run_id=..., decided_at=..., dq_gate=..., dq_gate_note=...) as writer:
+            for decisions, inputs in batches:
+                new_ids = writer.write(decisions, inputs, evaluation_latency_ms=0)
+        writer.result  # totals, once committed
+
+    ``con`` must be a read-write connection with no open transaction. Leaving the block by an exception
+    (from a batch, from ``before_log_insert`` or from the caller's loop) rolls every batch back: both tables are
+    exactly as they were. Customers must not repeat across batches (ids and log keys are per customer; the
+    caller's input batches are ordered by customer_id and checked).
     """
-    staged = stage_rows(decisions, inputs)
-    con.register(_STAGED, staged)
-    try:
-        con.begin()
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        run_id: str,
+        decided_at: dt.datetime,
+        dq_gate: str,
+        dq_gate_note: str,
+        before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        self._con = con
+        self._params = {"run_id": run_id, "decided_at": decided_at}
+        self._log_params = {**self._params, "dq_gate": dq_gate, "dq_gate_note": dq_gate_note}
+        self._before_log_insert = before_log_insert
+        self._interventions = 0
+        self._logged = 0
+        self._committed = False
+
+    def __enter__(self) -> DecisionWriter:
+        self._con.begin()
         try:
-            ensure_tables(con)
-            inserted = _count(
-                con.execute(
-                    _INSERT_INTERVENTIONS,
-                    {"latency_ms": evaluation_latency_ms, "run_id": run_id, "decided_at": decided_at},
-                )
-            )
-            if before_log_insert is not None:
-                before_log_insert(con)
-            logged = _count(
-                con.execute(
-                    _INSERT_LOG,
-                    {
-                        "run_id": run_id,
-                        "decided_at": decided_at,
-                        "dq_gate": dq_gate,
-                        "dq_gate_note": dq_gate_note,
-                    },
-                )
-            )
-            con.commit()
+            ensure_tables(self._con)
         except BaseException:
-            con.rollback()
+            self._con.rollback()
             raise
-    finally:
-        con.unregister(_STAGED)
-    return WriteResult(interventions_inserted=inserted, decision_log_inserted=logged)
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self._con.commit()
+            self._committed = True
+        else:
+            self._con.rollback()
+
+    def write(self, decisions: pa.Table, inputs: pa.Table, *, evaluation_latency_ms: int) -> pa.Array:
+        """Insert one batch's new interventions and decision-log rows; returns the new interventions' ids."""
+        staged = stage_rows(decisions, inputs)
+        self._con.register(_STAGED, staged)
+        try:
+            new_ids = (
+                self._con.execute(
+                    _INSERT_INTERVENTIONS, {**self._params, "latency_ms": evaluation_latency_ms}
+                )
+                .to_arrow_table()["intervention_id"]
+                .combine_chunks()
+            )
+            if self._before_log_insert is not None:
+                self._before_log_insert(self._con)
+            logged = _count(self._con.execute(_INSERT_LOG, self._log_params))
+        finally:
+            self._con.unregister(_STAGED)
+        self._interventions += len(new_ids)
+        self._logged += logged
+        return new_ids
+
+    @property
+    def result(self) -> WriteResult:
+        if not self._committed:
+            raise RuntimeError("the write was not committed")
+        return WriteResult(interventions_inserted=self._interventions, decision_log_inserted=self._logged)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -321,7 +348,9 @@ def preview(
             f"select distinct intervention_id from {_STAGED} "
             f"where decision = 'act' and intervention_id is not null {existing} order by 1"
         ).fetchall()
-        log_sql = LOG_ROWS_SQL.format(existing_filter=_NOT_LOGGED if _table_exists(con, "decision_log") else "")
+        log_sql = LOG_ROWS_SQL.format(
+            existing_filter=_NOT_LOGGED if _table_exists(con, "decision_log") else ""
+        )
         params = {"run_id": "preview", "decided_at": dt.datetime(2000, 1, 1), "dq_gate": dq_gate,
                   "dq_gate_note": dq_gate_note}  # fmt: skip
         logged = _count(con.execute(f"select count(*) from ({log_sql})", params))

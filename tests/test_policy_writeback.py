@@ -215,6 +215,49 @@ def test_exception_between_the_inserts_leaves_both_tables_unchanged(
     ]
 
 
+def test_batches_give_the_same_rows_as_one_batch(db: Path, tmp_path: Path, eager_config: Path) -> None:
+    """The policy decides and writes in batches of customers (memory at 10M); 3 customers a batch on the
+    sample (4 batches, the acted customers spread over them) writes exactly the rows one batch writes."""
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = Path(shutil.copy(db, other_dir / db.name))
+    whole = run(db, tmp_path, config_path=eager_config, run_id="r1")
+    batched = run(other, tmp_path, config_path=eager_config, run_id="r1", batch_rows=3, preview_limit=2)
+    assert (batched.customers, batched.decisions, batched.approvals) == (
+        whole.customers,
+        whole.decisions,
+        whole.approvals,
+    )
+    assert (batched.interventions_written, batched.decision_log_written) == (4, 10)
+    assert [row["customer_id"] for row in batched.new_interventions] == ["C001", "C002"]  # preview_limit
+
+    def rows(path: Path, table: str) -> list[tuple]:  # clock readings differ between the runs
+        clock = "decided_at, evaluation_latency_ms" if table == "interventions" else "decided_at"
+        return query(path, f"select * exclude ({clock}) from policy.{table} order by all")
+
+    for table in ("interventions", "decision_log"):
+        assert rows(other, table) == rows(db, table)
+
+
+def test_failure_in_a_later_batch_rolls_back_the_earlier_ones(
+    db: Path, tmp_path: Path, eager_config: Path
+) -> None:
+    run(db, tmp_path)  # shipped config: creates the tables, 10 log rows, no interventions
+    before = (table_rows(db, "interventions"), table_rows(db, "decision_log"))
+    calls: list[int] = []
+
+    def explode_third(con: duckdb.DuckDBPyConnection) -> None:
+        calls.append(con.execute("select count(*) from policy.decision_log").fetchone()[0])
+        if len(calls) == 3:
+            raise RuntimeError("injected failure in the third batch")
+
+    with pytest.raises(RuntimeError, match="third batch"):
+        run(db, tmp_path, config_path=eager_config, batch_rows=3, before_log_insert=explode_third)
+    logged = len(before[1])
+    assert calls == [logged, logged + 3, logged + 6]  # two batches' log rows went in inside the transaction ...
+    assert (table_rows(db, "interventions"), table_rows(db, "decision_log")) == before  # ... and were rolled back
+
+
 # --- data-quality gate ---------------------------------------------------------------------------------
 
 

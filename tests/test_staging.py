@@ -255,6 +255,16 @@ def test_bad_files_stop_the_build_and_keep_previous_tables(tmp_path: Path, dbt_b
         assert query(db, "select count(*) from staging.stg_signals") == before, name
         assert query(db, "select count(*) from staging.stg_customers") == [(10,)], name
 
+    # a command that reads no feed does not check them: `journey run`'s build downstream of the policy and a
+    # rebuild of one mart skip the on-run-start checks (3 s at 1M customers) ...
+    folder = sample_copy("mart_only")
+    (folder / "outcomes.json").unlink()
+    mart_only = dbt_build(db, folder, args=["-s", "kpi_overview", "--indirect-selection", "cautious"])
+    assert mart_only.ok, mart_only.output[-2000:]
+    # ... and one that does read a feed still stops on the missing file
+    staged = dbt_build(db, folder, args=["-s", "base_outcomes", "--indirect-selection", "cautious"])
+    assert not staged.ok and "Feed 'outcomes' is missing" in staged.output, staged.output[-2000:]
+
 
 def test_files_too_big_for_the_byte_check_must_be_ndjson(tmp_path: Path, sample_copy) -> None:
     """DuckDB's read_blob cannot hold a file of 4 GiB or more, so the truncated-array check reads only files up
