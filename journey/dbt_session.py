@@ -86,7 +86,11 @@ class DbtSession:
 def _result(outcome: Any, lines: list[str]) -> DbtResult:
     if outcome.exception is not None:
         lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
-    return DbtResult(0 if outcome.success else 1, "\n".join(lines) + "\n")
+    executed: dict[str, int] = {}
+    for node_result in getattr(outcome.result, "results", None) or []:
+        kind = node_result.node.unique_id.split(".")[0]
+        executed[kind] = executed.get(kind, 0) + 1
+    return DbtResult(0 if outcome.success else 1, "\n".join(lines) + "\n", executed)
 
 
 @contextlib.contextmanager

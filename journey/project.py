@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ class DbtResult:
 
     returncode: int
     output: str
+    # how many nodes of each resource type the command executed (in-process runs only), e.g. {"test": 132}
+    executed: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -73,7 +73,7 @@ class PolicyRequest:
     batch_rows: int = 1_000_000
     # new interventions kept in PolicyOutcome.new_interventions (for the terminal); all are in the table
     preview_limit: int = 1_000
-    # test hook: called inside the write transaction between the two inserts (once per batch)
+    # test hook: called inside the write transaction between the two inserts
     before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
@@ -165,7 +165,8 @@ def _intervention_rows(
 
 @dataclass
 class _Tally:
-    """What a run decided, summed over its batches (only counts and the first new interventions are kept)."""
+    """What a run decided, summed over its batches (only counts and the first new interventions are kept; a real
+    run takes the written counts and new interventions from the writer, a dry run from the previews)."""
 
     preview_limit: int
     customers: int = 0
@@ -175,7 +176,7 @@ class _Tally:
     log_rows: int = 0
     new_rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, decisions: pa.Table, inputs: pa.Table, new_ids: pa.Array, log_rows: int) -> None:
+    def add(self, decisions: pa.Table, inputs: pa.Table) -> None:
         self.customers += decisions.num_rows
         counts = pc.value_counts(decisions["decision"])
         self.decisions.update(
@@ -184,6 +185,9 @@ class _Tally:
         acted = decisions.filter(pc.equal(decisions["decision"], "act"))
         pending = int(pc.sum(acted["requires_human_approval"]).as_py() or 0)
         self.approvals.update({"pending": pending, "not_required": acted.num_rows - pending})
+
+    def add_preview(self, decisions: pa.Table, inputs: pa.Table, new_ids: pa.Array, log_rows: int) -> None:
+        """A dry run's batch: what it would write."""
         self.interventions += len(new_ids)
         self.log_rows += log_rows
         self.new_rows += _intervention_rows(
@@ -228,7 +232,8 @@ def run_policy(request: PolicyRequest) -> PolicyOutcome:
         if request.dry_run:
             for inputs, decisions in _decided(batches, config, gate, timings):
                 ids, log_rows = preview(con, decisions, inputs, dq_gate=gate.status, dq_gate_note=gate.note)
-                tally.add(decisions, inputs, pa.array(ids, pa.string()), log_rows)
+                tally.add(decisions, inputs)
+                tally.add_preview(decisions, inputs, pa.array(ids, pa.string()), log_rows)
             result = WriteResult(tally.interventions, tally.log_rows)
         else:
             writer = DecisionWriter(
@@ -238,15 +243,19 @@ def run_policy(request: PolicyRequest) -> PolicyOutcome:
                 dq_gate=gate.status,
                 dq_gate_note=gate.note,
                 before_log_insert=request.before_log_insert,
+                preview_limit=request.preview_limit,
             )
             with writer:
                 for inputs, decisions in _decided(batches, config, gate, timings):
                     mark = time.perf_counter()
                     latency_ms = round(1000 * timings["last_decide"] / max(inputs.num_rows, 1))
-                    new_ids = writer.write(decisions, inputs, evaluation_latency_ms=latency_ms)
-                    tally.add(decisions, inputs, new_ids, 0)
-                    timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
+                    writer.add(decisions, inputs, evaluation_latency_ms=latency_ms)
+                    tally.add(decisions, inputs)
+                    timings["stage rows"] = timings.get("stage rows", 0.0) + time.perf_counter() - mark
+                mark = time.perf_counter()
+            timings["write"] = time.perf_counter() - mark
             result = writer.result
+            tally.new_rows = writer.new_interventions
         timings.pop("last_decide", None)
 
         export_path = None

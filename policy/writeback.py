@@ -1,10 +1,12 @@
 """Write the policy's decisions back to the database: ``policy.interventions`` and ``policy.decision_log``.
 
-Everything happens in ONE DuckDB transaction on one connection (``BEGIN`` ... ``COMMIT``, :class:`DecisionWriter`):
-creating the schema and tables when missing, then for each batch of customers inserting the new interventions
-and the decision-log rows. Each batch goes in as one Arrow table registered with DuckDB (no Python loop per row;
-batches bound the memory at 10M customers). Any exception before ``COMMIT`` rolls everything back: both tables
-are exactly as they were (the ``before_log_insert`` hook lets tests inject a failure between the two inserts).
+Everything is written by ONE DuckDB transaction on one connection (:class:`DecisionWriter`). The policy decides
+in batches of customers (memory at 10M customers); each batch's rows are computed from one Arrow table registered
+with DuckDB (no Python loop per row) into two temporary tables of the connection, which DuckDB spills to its temp
+directory past its memory limit. The transaction then creates the schema and tables when missing and inserts the
+new interventions and the new decision-log rows, one statement each. Any exception before ``COMMIT`` (in a batch,
+or between the two inserts: the ``before_log_insert`` hook lets tests inject one) leaves both tables exactly as
+they were, and the temporary tables vanish with the connection.
 
 Idempotence -- what a rerun writes:
 
@@ -150,8 +152,7 @@ def stage_rows(decisions: pa.Table, inputs: pa.Table) -> pa.Table:
     return decisions.append_column("journey_stage", inputs["journey_stage"]).append_column("inputs", snapshot)
 
 
-_INSERT_INTERVENTIONS = f"""
-insert into {SCHEMA}.interventions by name
+_INTERVENTION_ROWS = f"""
 select
     intervention_id,
     customer_id,
@@ -174,8 +175,6 @@ select
 from {_STAGED}
 where decision = 'act'
     and intervention_id is not null
-    and intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
-returning intervention_id
 """
 
 LOG_ROWS_SQL = f"""
@@ -231,9 +230,35 @@ _NOT_LOGGED = (
     f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log "
     f"where as_of_date in (select distinct as_of_date from {_STAGED}))"
 )
-_INSERT_LOG = f"insert into {SCHEMA}.decision_log by name\n" + LOG_ROWS_SQL.format(
-    existing_filter=_NOT_LOGGED
+
+# The run's rows wait in two temporary tables of the writing connection (DuckDB spills them to its temp directory
+# past the memory limit; they vanish with the connection, so a crash leaves nothing behind) ...
+_PENDING = {"interventions": "pending_interventions", "decision_log": "pending_decision_log"}
+_STAGE_INTERVENTIONS = f"insert into temp.{_PENDING['interventions']} by name\n{_INTERVENTION_ROWS}"
+_STAGE_LOG = f"insert into temp.{_PENDING['decision_log']} by name\n" + LOG_ROWS_SQL.format(
+    existing_filter=""
 )
+# ... and go into the policy's tables in one transaction, each by ONE statement (many small inserts in a single
+# transaction kept every batch in memory: 13 GiB at 10M customers with a 6 GB limit; one insert from a table
+# streams, and the whole write stays atomic).
+_INSERT_INTERVENTIONS = f"""
+insert into {SCHEMA}.interventions by name
+select * from temp.{_PENDING["interventions"]}
+where intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
+returning intervention_id
+"""
+_INSERT_LOG = f"""
+insert into {SCHEMA}.decision_log by name
+select * from temp.{_PENDING["decision_log"]}
+where decision_log_id not in (
+    select decision_log_id from {SCHEMA}.decision_log
+    where as_of_date in (select distinct as_of_date from temp.{_PENDING["decision_log"]})
+)
+"""
+_PREVIEW_COLUMNS = (
+    "intervention_id", "customer_id", "journey_stage", "recommended_action", "confidence",
+    "requires_human_approval", "reason", "approval_status",
+)  # fmt: skip
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -242,17 +267,18 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
 
 
 class DecisionWriter:
-    """Writes a run's decisions batch by batch inside ONE transaction (see the module docstring).
+    """Writes a run's decisions, given batch by batch, in ONE transaction (see the module docstring).
 
         with DecisionWriter(con, run_id=..., decided_at=..., dq_gate=..., dq_gate_note=...) as writer:
             for decisions, inputs in batches:
-                new_ids = writer.write(decisions, inputs, evaluation_latency_ms=0)
-        writer.result  # totals, once committed
+                writer.add(decisions, inputs, evaluation_latency_ms=0)
+        writer.result  # what was inserted, once committed
 
-    ``con`` must be a read-write connection with no open transaction. Leaving the block by an exception
-    (from a batch, from ``before_log_insert`` or from the caller's loop) rolls every batch back: both tables are
-    exactly as they were. Customers must not repeat across batches (ids and log keys are per customer; the
-    caller's input batches are ordered by customer_id and checked).
+    ``add`` computes a batch's rows into temporary tables of ``con``; leaving the block without an exception
+    inserts them into ``policy.interventions`` and ``policy.decision_log`` in one transaction. An exception
+    (from a batch, from ``before_log_insert``, from the caller's loop) writes nothing: both tables are exactly as
+    they were. ``con`` must be a read-write connection with no open transaction. Customers must not repeat
+    across batches (ids and log keys are per customer; the caller's input batches are ordered and checked).
     """
 
     def __init__(
@@ -264,57 +290,78 @@ class DecisionWriter:
         dq_gate: str,
         dq_gate_note: str,
         before_log_insert: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        preview_limit: int = 1_000,
     ) -> None:
         self._con = con
         self._params = {"run_id": run_id, "decided_at": decided_at}
         self._log_params = {**self._params, "dq_gate": dq_gate, "dq_gate_note": dq_gate_note}
         self._before_log_insert = before_log_insert
-        self._interventions = 0
-        self._logged = 0
-        self._committed = False
+        self._preview_limit = preview_limit
+        self._result: WriteResult | None = None
+        self.new_interventions: list[dict[str, object]] = []
 
     def __enter__(self) -> DecisionWriter:
-        self._con.begin()
-        try:
-            ensure_tables(self._con)
-        except BaseException:
-            self._con.rollback()
-            raise
+        for table, columns in (
+            ("interventions", INTERVENTION_COLUMNS),
+            ("decision_log", DECISION_LOG_COLUMNS),
+        ):
+            body = ", ".join(f"{name} {type_}" for name, type_ in columns)
+            self._con.execute(f"create or replace temp table {_PENDING[table]} ({body})")
         return self
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        if exc_type is None:
-            self._con.commit()
-            self._committed = True
-        else:
-            self._con.rollback()
+        try:
+            if exc_type is None:
+                self._commit()
+        finally:
+            for name in _PENDING.values():
+                self._con.execute(f"drop table if exists temp.{name}")
 
-    def write(self, decisions: pa.Table, inputs: pa.Table, *, evaluation_latency_ms: int) -> pa.Array:
-        """Insert one batch's new interventions and decision-log rows; returns the new interventions' ids."""
+    def add(self, decisions: pa.Table, inputs: pa.Table, *, evaluation_latency_ms: int) -> None:
+        """Compute one batch's intervention and decision-log rows (written when the block ends)."""
         staged = stage_rows(decisions, inputs)
         self._con.register(_STAGED, staged)
         try:
-            new_ids = (
-                self._con.execute(
-                    _INSERT_INTERVENTIONS, {**self._params, "latency_ms": evaluation_latency_ms}
-                )
-                .to_arrow_table()["intervention_id"]
-                .combine_chunks()
-            )
-            if self._before_log_insert is not None:
-                self._before_log_insert(self._con)
-            logged = _count(self._con.execute(_INSERT_LOG, self._log_params))
+            self._con.execute(_STAGE_INTERVENTIONS, {**self._params, "latency_ms": evaluation_latency_ms})
+            self._con.execute(_STAGE_LOG, self._log_params)
         finally:
             self._con.unregister(_STAGED)
-        self._interventions += len(new_ids)
-        self._logged += logged
-        return new_ids
+
+    def _commit(self) -> None:
+        con = self._con
+        con.begin()
+        try:
+            ensure_tables(con)
+            new_ids = con.execute(_INSERT_INTERVENTIONS).to_arrow_table()["intervention_id"].combine_chunks()
+            if self._before_log_insert is not None:
+                self._before_log_insert(con)
+            logged = _count(con.execute(_INSERT_LOG))
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        self._result = WriteResult(interventions_inserted=len(new_ids), decision_log_inserted=logged)
+        if self._preview_limit > 0 and len(new_ids):
+            con.register("new_intervention_ids", pa.table({"intervention_id": new_ids}))
+            try:
+                self.new_interventions = (
+                    con.execute(
+                        f"select {', '.join(_PREVIEW_COLUMNS)} from temp.{_PENDING['interventions']} "
+                        "where intervention_id in (select intervention_id from new_intervention_ids) "
+                        "order by customer_id limit $limit",
+                        {"limit": self._preview_limit},
+                    )
+                    .to_arrow_table()
+                    .to_pylist()
+                )
+            finally:
+                con.unregister("new_intervention_ids")
 
     @property
     def result(self) -> WriteResult:
-        if not self._committed:
+        if self._result is None:
             raise RuntimeError("the write was not committed")
-        return WriteResult(interventions_inserted=self._interventions, decision_log_inserted=self._logged)
+        return self._result
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -333,7 +380,7 @@ def preview(
     dq_gate: str,
     dq_gate_note: str,
 ) -> tuple[list[str], int]:
-    """What :func:`write_decisions` would add, without writing (works on a read-only connection):
+    """What :class:`DecisionWriter` would add, without writing (works on a read-only connection):
     (ids of the new interventions, sorted; number of new decision-log rows)."""
     staged = stage_rows(decisions, inputs)
     con.register(_STAGED, staged)

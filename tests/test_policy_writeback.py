@@ -239,23 +239,29 @@ def test_batches_give_the_same_rows_as_one_batch(db: Path, tmp_path: Path, eager
         assert rows(other, table) == rows(db, table)
 
 
-def test_failure_in_a_later_batch_rolls_back_the_earlier_ones(
-    db: Path, tmp_path: Path, eager_config: Path
+def test_failure_in_a_later_batch_writes_nothing(
+    db: Path, tmp_path: Path, eager_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Batches are computed into temporary tables and written by one transaction at the end: a failure while
+    deciding the third batch of 3 (fault injected into the real decide) leaves both tables as they were."""
+    import policy.run
+
     run(db, tmp_path)  # shipped config: creates the tables, 10 log rows, no interventions
     before = (table_rows(db, "interventions"), table_rows(db, "decision_log"))
     calls: list[int] = []
+    real_decide = policy.run.decide
 
-    def explode_third(con: duckdb.DuckDBPyConnection) -> None:
-        calls.append(con.execute("select count(*) from policy.decision_log").fetchone()[0])
+    def decide_then_fail(*args: object, **kwargs: object) -> object:
+        calls.append(len(calls) + 1)
         if len(calls) == 3:
             raise RuntimeError("injected failure in the third batch")
+        return real_decide(*args, **kwargs)
 
+    monkeypatch.setattr(policy.run, "decide", decide_then_fail)
     with pytest.raises(RuntimeError, match="third batch"):
-        run(db, tmp_path, config_path=eager_config, batch_rows=3, before_log_insert=explode_third)
-    logged = len(before[1])
-    assert calls == [logged, logged + 3, logged + 6]  # two batches' log rows went in inside the transaction ...
-    assert (table_rows(db, "interventions"), table_rows(db, "decision_log")) == before  # ... and were rolled back
+        run(db, tmp_path, config_path=eager_config, batch_rows=3)
+    assert calls == [1, 2, 3]  # two batches were decided and staged before the failure ...
+    assert (table_rows(db, "interventions"), table_rows(db, "decision_log")) == before  # ... none written
 
 
 # --- data-quality gate ---------------------------------------------------------------------------------

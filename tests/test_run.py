@@ -98,6 +98,21 @@ def test_full_run_publishes_the_sample(published: tuple[Path, dict, Path]) -> No
     assert not list((db.parent / ".journey-work").glob("*.duckdb"))
 
 
+def test_each_data_test_runs_once_per_run(published: tuple[Path, dict, Path]) -> None:
+    """The tests of the nodes downstream of the policy run in the build after the policy (on the tables it
+    rebuilt), not also in the first build: every data test of the project runs exactly once."""
+    _, summary, folder = published
+    manifest = json.loads((folder / "target" / "manifest.json").read_text())
+    data_tests = [
+        node for node in manifest["nodes"].values() if node["resource_type"] == "test"
+    ]  # unit tests are in manifest["unit_tests"]; a scheduled run leaves them to CI
+    nodes = summary["row_counts"]["dbt_nodes"]
+    first, downstream = nodes["dbt build"], nodes["downstream models"]
+    assert first["test"] + downstream["test"] == len(data_tests)
+    assert downstream["test"] > 0 and first["test"] > 0
+    assert "unit_test" not in first and "unit_test" not in downstream
+
+
 def test_bad_feed_leaves_the_serving_database_unchanged(published, tmp_path: Path, sample_copy) -> None:
     db, _, _ = published
     before = digest(db)
