@@ -18,7 +18,8 @@ measure something `journey run` does not do.
 
 The floor: the very SQL dbt compiled (run_results.json) executed directly in one DuckDB connection, nothing
 around it: every model as ``create table/view ... as <compiled sql>`` and every data test as
-``select count(*) from (<compiled sql>)``, in the order dbt ran them, split into the same two layers; for the
+``select count(*) from (<compiled sql>)``, in the order dbt ran them, split into the same two layers (plus the
+data tests of the build after the policy, which `journey run` runs only there); for the
 policy, the decision function alone (its ``decide`` timing). Peak memory is the resident set of this process
 and all its children (dbt), sampled from /proc every 50 ms.
 """
@@ -322,6 +323,7 @@ def run_pipeline(
         with _timed("marts", result, sampler) as marts:
             journey_run.downstream_stage(ctx)
             marts.note = "build + downstream build"
+        shutil.copyfile(target / "run_results.json", work / "run_results.downstream.json")
     else:
         result.stages["policy"] = StageResult(note=why)
 
@@ -390,6 +392,10 @@ def run_floor(built_db: Path, target: Path, work: Path, result: SizeResult, samp
     # same file name: the compiled SQL names the database by its file stem
     floor_db = floor_dir / built_db.name
     statements = _compiled_nodes(work / "run_results.build.json", target / "manifest.json")
+    # journey run tests the nodes downstream of the policy once, in the build after it: their tests count too
+    downstream = work / "run_results.downstream.json"
+    if downstream.exists():
+        statements += [s for s in _compiled_nodes(downstream, target / "manifest.json") if s[1] == "test"]
     times = dict.fromkeys(SQL_STAGES, 0.0)
     sampler.window()
     with duckdb.connect(str(floor_db)) as connection:
