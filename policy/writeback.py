@@ -1,12 +1,13 @@
 """Write the policy's decisions back to the database: ``policy.interventions`` and ``policy.decision_log``.
 
-Everything is written by ONE DuckDB transaction on one connection (:class:`DecisionWriter`). The policy decides
-in batches of customers (memory at 10M customers); each batch's rows are computed from one Arrow table registered
-with DuckDB (no Python loop per row) into two temporary tables of the connection, which DuckDB spills to its temp
-directory past its memory limit. The transaction then creates the schema and tables when missing and inserts the
-new interventions and the new decision-log rows, one statement each. Any exception before ``COMMIT`` (in a batch,
-or between the two inserts: the ``before_log_insert`` hook lets tests inject one) leaves both tables exactly as
-they were, and the temporary tables vanish with the connection.
+Everything is written by ONE DuckDB transaction on one connection (:class:`DecisionWriter`), with one insert
+statement per table. The policy decides in batches of customers (memory at 10M customers). A run of one batch
+(up to 1M customers by default) computes its rows in those inserts, straight from the batch registered with
+DuckDB as an Arrow table (no Python loop per row). With more batches, each batch's rows are first computed into
+two temporary tables of the connection (DuckDB spills them to its temp directory past its memory limit), and the
+inserts read those. The transaction creates the schema and tables when missing. Any exception before ``COMMIT``
+(in a batch, or between the two inserts: the ``before_log_insert`` hook lets tests inject one) leaves both tables
+exactly as they were, and the temporary tables vanish with the connection.
 
 Idempotence -- what a rerun writes:
 
@@ -36,6 +37,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from policy.decide import DECISION_INPUT_SCHEMA, DECISION_OUTPUT_SCHEMA
 
 __all__ = [
     "DECISION_LOG_COLUMNS",
@@ -231,30 +234,38 @@ _NOT_LOGGED = (
     f"where as_of_date in (select distinct as_of_date from {_STAGED}))"
 )
 
-# The run's rows wait in two temporary tables of the writing connection (DuckDB spills them to its temp directory
-# past the memory limit; they vanish with the connection, so a crash leaves nothing behind) ...
+# A run that fits in one batch (up to 1M customers by default) computes its rows straight into the policy's
+# tables from the batch registered with DuckDB. A bigger run computes each batch's rows into two temporary tables
+# of the writing connection (DuckDB spills them to its temp directory past the memory limit; they vanish with the
+# connection, so a crash leaves nothing behind), which the transaction then inserts. Either way each table gets
+# ONE insert statement: many inserts in a single transaction kept every batch in memory (13 GiB at 10M customers
+# with a 6 GB limit), while one insert from a relation streams, and the write stays atomic.
 _PENDING = {"interventions": "pending_interventions", "decision_log": "pending_decision_log"}
+_LOG_ROWS = LOG_ROWS_SQL.format(existing_filter="")
 _STAGE_INTERVENTIONS = f"insert into temp.{_PENDING['interventions']} by name\n{_INTERVENTION_ROWS}"
-_STAGE_LOG = f"insert into temp.{_PENDING['decision_log']} by name\n" + LOG_ROWS_SQL.format(
-    existing_filter=""
-)
-# ... and go into the policy's tables in one transaction, each by ONE statement (many small inserts in a single
-# transaction kept every batch in memory: 13 GiB at 10M customers with a 6 GB limit; one insert from a table
-# streams, and the whole write stays atomic).
-_INSERT_INTERVENTIONS = f"""
+_STAGE_LOG = f"insert into temp.{_PENDING['decision_log']} by name\n{_LOG_ROWS}"
+
+
+def _insert_interventions_sql(rows: str) -> str:
+    return f"""
 insert into {SCHEMA}.interventions by name
-select * from temp.{_PENDING["interventions"]}
+select * from {rows}
 where intervention_id not in (select intervention_id from {SCHEMA}.interventions where intervention_id is not null)
 returning intervention_id
 """
-_INSERT_LOG = f"""
+
+
+def _insert_log_sql(rows: str, dates_from: str) -> str:
+    return f"""
 insert into {SCHEMA}.decision_log by name
-select * from temp.{_PENDING["decision_log"]}
+select * from {rows}
 where decision_log_id not in (
     select decision_log_id from {SCHEMA}.decision_log
-    where as_of_date in (select distinct as_of_date from temp.{_PENDING["decision_log"]})
+    where as_of_date in (select distinct as_of_date from {dates_from})
 )
 """
+
+
 _PREVIEW_COLUMNS = (
     "intervention_id", "customer_id", "journey_stage", "recommended_action", "confidence",
     "requires_human_approval", "reason", "approval_status",
@@ -274,11 +285,12 @@ class DecisionWriter:
                 writer.add(decisions, inputs, evaluation_latency_ms=0)
         writer.result  # what was inserted, once committed
 
-    ``add`` computes a batch's rows into temporary tables of ``con``; leaving the block without an exception
-    inserts them into ``policy.interventions`` and ``policy.decision_log`` in one transaction. An exception
-    (from a batch, from ``before_log_insert``, from the caller's loop) writes nothing: both tables are exactly as
-    they were. ``con`` must be a read-write connection with no open transaction. Customers must not repeat
-    across batches (ids and log keys are per customer; the caller's input batches are ordered and checked).
+    Leaving the block without an exception inserts every batch's rows into ``policy.interventions`` and
+    ``policy.decision_log`` in one transaction (one batch: straight from it; more: from temporary tables ``add``
+    filled). An exception (from a batch, from ``before_log_insert``, from the caller's loop) writes nothing: both
+    tables are exactly as they were. ``con`` must be a read-write connection with no open transaction. Customers
+    must not repeat across batches (ids and log keys are per customer; the caller's batches are ordered and
+    checked).
     """
 
     def __init__(
@@ -297,16 +309,12 @@ class DecisionWriter:
         self._log_params = {**self._params, "dq_gate": dq_gate, "dq_gate_note": dq_gate_note}
         self._before_log_insert = before_log_insert
         self._preview_limit = preview_limit
+        self._held: tuple[pa.Table, int] | None = None  # the first batch, until a second one arrives
+        self._spilled = False
         self._result: WriteResult | None = None
         self.new_interventions: list[dict[str, object]] = []
 
     def __enter__(self) -> DecisionWriter:
-        for table, columns in (
-            ("interventions", INTERVENTION_COLUMNS),
-            ("decision_log", DECISION_LOG_COLUMNS),
-        ):
-            body = ", ".join(f"{name} {type_}" for name, type_ in columns)
-            self._con.execute(f"create or replace temp table {_PENDING[table]} ({body})")
         return self
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
@@ -314,54 +322,107 @@ class DecisionWriter:
             if exc_type is None:
                 self._commit()
         finally:
-            for name in _PENDING.values():
-                self._con.execute(f"drop table if exists temp.{name}")
+            self._held = None
+            if self._spilled:
+                for name in _PENDING.values():
+                    self._con.execute(f"drop table if exists temp.{name}")
 
     def add(self, decisions: pa.Table, inputs: pa.Table, *, evaluation_latency_ms: int) -> None:
-        """Compute one batch's intervention and decision-log rows (written when the block ends)."""
+        """Take one batch (written when the block ends)."""
         staged = stage_rows(decisions, inputs)
+        if self._held is None and not self._spilled:
+            self._held = (staged, evaluation_latency_ms)
+            return
+        if not self._spilled:
+            for table, columns in (
+                ("interventions", INTERVENTION_COLUMNS),
+                ("decision_log", DECISION_LOG_COLUMNS),
+            ):
+                body = ", ".join(f"{name} {type_}" for name, type_ in columns)
+                self._con.execute(f"create or replace temp table {_PENDING[table]} ({body})")
+            self._spilled = True
+            held, self._held = self._held, None
+            if held is not None:
+                self._stage(*held)
+        self._stage(staged, evaluation_latency_ms)
+
+    def _stage(self, staged: pa.Table, latency_ms: int) -> None:
         self._con.register(_STAGED, staged)
         try:
-            self._con.execute(_STAGE_INTERVENTIONS, {**self._params, "latency_ms": evaluation_latency_ms})
+            self._con.execute(_STAGE_INTERVENTIONS, {**self._params, "latency_ms": latency_ms})
             self._con.execute(_STAGE_LOG, self._log_params)
         finally:
             self._con.unregister(_STAGED)
 
     def _commit(self) -> None:
         con = self._con
-        con.begin()
+        if self._spilled:
+            interventions, interventions_params = f"temp.{_PENDING['interventions']}", {}
+            log, log_dates, log_params = (
+                f"temp.{_PENDING['decision_log']}",
+                f"temp.{_PENDING['decision_log']}",
+                {},
+            )
+        else:
+            staged, latency_ms = self._held if self._held is not None else (_empty_staged(), 0)
+            con.register(_STAGED, staged)
+            interventions, interventions_params = (
+                f"({_INTERVENTION_ROWS})",
+                {**self._params, "latency_ms": latency_ms},
+            )
+            log, log_dates, log_params = f"({_LOG_ROWS})", _STAGED, self._log_params
         try:
-            ensure_tables(con)
-            new_ids = con.execute(_INSERT_INTERVENTIONS).to_arrow_table()["intervention_id"].combine_chunks()
-            if self._before_log_insert is not None:
-                self._before_log_insert(con)
-            logged = _count(con.execute(_INSERT_LOG))
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        self._result = WriteResult(interventions_inserted=len(new_ids), decision_log_inserted=logged)
-        if self._preview_limit > 0 and len(new_ids):
-            con.register("new_intervention_ids", pa.table({"intervention_id": new_ids}))
+            con.begin()
             try:
-                self.new_interventions = (
-                    con.execute(
-                        f"select {', '.join(_PREVIEW_COLUMNS)} from temp.{_PENDING['interventions']} "
-                        "where intervention_id in (select intervention_id from new_intervention_ids) "
-                        "order by customer_id limit $limit",
-                        {"limit": self._preview_limit},
-                    )
-                    .to_arrow_table()
-                    .to_pylist()
+                ensure_tables(con)
+                new_ids = (
+                    con.execute(_insert_interventions_sql(interventions), interventions_params)
+                    .to_arrow_table()["intervention_id"]
+                    .combine_chunks()
                 )
-            finally:
-                con.unregister("new_intervention_ids")
+                if self._before_log_insert is not None:
+                    self._before_log_insert(con)
+                logged = _count(con.execute(_insert_log_sql(log, log_dates), log_params))
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            self._result = WriteResult(interventions_inserted=len(new_ids), decision_log_inserted=logged)
+            if self._preview_limit > 0 and len(new_ids):
+                self.new_interventions = self._preview_rows(interventions, interventions_params, new_ids)
+        finally:
+            if not self._spilled:
+                con.unregister(_STAGED)
+
+    def _preview_rows(
+        self, rows: str, params: dict[str, object], new_ids: pa.Array
+    ) -> list[dict[str, object]]:
+        """The first ``preview_limit`` new interventions, in customer order (for the terminal)."""
+        self._con.register("new_intervention_ids", pa.table({"intervention_id": new_ids}))
+        try:
+            return (
+                self._con.execute(
+                    f"select {', '.join(_PREVIEW_COLUMNS)} from {rows} "
+                    "where intervention_id in (select intervention_id from new_intervention_ids) "
+                    f"order by customer_id limit {int(self._preview_limit)}",
+                    params,
+                )
+                .to_arrow_table()
+                .to_pylist()
+            )
+        finally:
+            self._con.unregister("new_intervention_ids")
 
     @property
     def result(self) -> WriteResult:
         if self._result is None:
             raise RuntimeError("the write was not committed")
         return self._result
+
+
+def _empty_staged() -> pa.Table:
+    """A run with no customers: nothing to write, but the tables are still created."""
+    return stage_rows(DECISION_OUTPUT_SCHEMA.empty_table(), DECISION_INPUT_SCHEMA.empty_table())
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
