@@ -289,6 +289,57 @@ def test_newcombe_interval_matches_a_reference_computation(impact_db: Path) -> N
     assert upper == pytest.approx(difference + math.hypot(u_t - mean_t, mean_c - l_c), abs=1e-6)
 
 
+def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(impact_db: Path, tmp_path: Path) -> None:
+    """int_impact_decision_log__latest recomputes only the decision dates that got log rows since its last
+    build. After a rerun that supersedes a decision (same decision_id, later decided_at) and a run for a new
+    date, the incremental build equals a --full-refresh one, and the newer row won."""
+    incremental = tmp_path / "incremental" / impact_db.name
+    incremental.parent.mkdir()
+    shutil.copy(impact_db, incremental)
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(f"""
+            insert into policy.decision_log by name
+            select
+                'L2' || customer_id as decision_log_id, 'rerun' as run_id,
+                cast('2025-01-21 06:00:00' as timestamp) as decided_at, as_of_date, customer_id,
+                'monitor' as decision, 'monitor' as would_be_decision, 'monitor_only' as recommended_action,
+                decision_id, policy_version, is_holdout, 'passed' as dq_gate
+            from policy.decision_log
+            where policy_version = 'null_002' and as_of_date = '{BASELINE_DATE}' and decision = 'act'
+            union all
+            select
+                'L3' || customer_id, 'next-day', cast('2025-01-21 07:00:00' as timestamp),
+                cast('{FOLLOWUP_DATE}' as date), customer_id, 'monitor', 'monitor', 'monitor_only',
+                'D3' || customer_id, policy_version, is_holdout, 'passed'
+            from policy.decision_log
+            where policy_version = 'null_003' and as_of_date = '{BASELINE_DATE}'
+        """)
+        superseded = con.execute(
+            "select count(*) from policy.decision_log where run_id = 'rerun'"
+        ).fetchone()[0]
+    assert superseded > 0
+    full = tmp_path / "full" / impact_db.name
+    full.parent.mkdir()
+    shutil.copy(incremental, full)
+    model = ["-s", "int_impact_decision_log__latest", "--exclude", "test_type:unit"]
+    for db, extra in ((incremental, []), (full, ["--full-refresh"])):
+        result = run_dbt(
+            ["build", *model, *extra],
+            db=db,
+            input_dir=SAMPLE_DIR,
+            target_path=tmp_path / "target",
+            echo=False,
+        )
+        assert result.ok, result.output[-4000:]
+    latest = "select * from intermediate.int_impact_decision_log__latest order by all"
+    assert query(incremental, latest) == query(full, latest)
+    assert query(
+        incremental,
+        "select run_id, count(*) from intermediate.int_impact_decision_log__latest"
+        " where run_id in ('rerun', 'next-day') group by 1 order by 1",
+    ) == [("next-day", UNITS_PER_REPLICATE + UNITS_PER_REPLICATE // 4), ("rerun", superseded)]
+
+
 def test_one_unit_per_customer_and_only_would_act_decisions(impact_db: Path) -> None:
     units, holdouts = query(
         impact_db,
