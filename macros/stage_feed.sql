@@ -108,9 +108,37 @@ select * from final
 
 with
 
-base as (
+loaded as (
     select * from {{ ref('base_' ~ feed) }}
 ),
+
+{% if is_incremental() -%}
+{#- Append mode: only the key groups that received records since the last build are decided again, from all of
+    their loaded records (every day), and replace their rows (delete+insert on key_group). A group is also
+    decided again when a file that held it was reloaded (a rerun of a day replaces that file's rows in
+    base_<feed>); the pre-hook (keyed_feed_pre_hook) drops groups no loaded record has any more. -#}
+new_records as (
+    select record_key, loaded_from
+    from loaded
+    where loaded_at > (select max(loaded_at) from {{ this }})
+),
+
+affected as (
+    select coalesce(record_key, '') as key_group from new_records
+    union
+    select key_group from {{ this }}
+    where loaded_from in (select loaded_from from new_records)
+),
+
+base as (
+    select * from loaded
+    where coalesce(record_key, '') in (select key_group from affected)
+),
+{%- else -%}
+base as (
+    select * from loaded
+),
+{%- endif %}
 
 {#- One window, ordered by content hash within (key, staged or not): the whole partition gives the key's
     copies and whether their contents differ; the peers of a row (same hash) are its exact duplicates, and
@@ -143,11 +171,40 @@ final as (
             else raw_record
         end as raw_record,
         loaded_from,
-        loaded_at
+        loaded_at,
+        coalesce(record_key, '') as key_group
     from keyed
 )
 
 select * from final
+{% endmacro %}
+
+
+{#- The config of base_<feed>__keyed (with the pre-hook keyed_feed_pre_hook): incremental on DuckDB in load_mode
+    'append' (delete+insert on key_group), rebuilt in load_mode 'full'; a table on Spark, where replacing rows by key
+    would mean a partition per key. -#}
+{% macro keyed_feed_config() %}
+    {%- if target.type == 'spark' -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'key_group',
+        'full_refresh': (true if load_mode() == 'full' else none),
+        'on_schema_change': 'fail',
+    }) }}
+{% endmacro %}
+
+{#- Before an incremental build: drop the key groups that no loaded record has any more (a reloaded day that no
+    longer holds a key). A full rebuild would not have them; delete+insert alone cannot remove them. -#}
+{% macro keyed_feed_pre_hook(feed) %}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where key_group not in (select coalesce(record_key, '') from {{ ref('base_' ~ feed) }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {% endmacro %}
 
 

@@ -3,6 +3,7 @@ over the same files (load_mode 'full' with a glob over every daily folder)."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -97,6 +98,24 @@ def assert_same(left: Path, right: Path) -> None:
                 ), (table, left_row, right_row)
 
 
+def drop_every_nth_record(day: Path, n: int) -> dict[str, int]:
+    """Rewrite each feed file of ``day`` without every n-th record (JSON array or NDJSON); how many were dropped."""
+    dropped = {}
+    for feed in FEEDS:
+        path = day / f"{feed}.json"
+        text = path.read_text(encoding="utf-8")
+        if text.lstrip().startswith("["):
+            records = json.loads(text)
+            kept = [record for index, record in enumerate(records) if index % n != n - 1]
+            path.write_text(json.dumps(kept), encoding="utf-8")
+        else:
+            records = [line for line in text.splitlines() if line.strip()]
+            kept = [line for index, line in enumerate(records) if index % n != n - 1]
+            path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        dropped[feed] = len(records) - len(kept)
+    return dropped
+
+
 def base_counts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as connection:
         return {
@@ -124,18 +143,26 @@ def test_append_equals_full_rebuild(daily: tuple[Path, dict]) -> None:
     dbt(folder, incremental, feeds / f"day_{DAYS:03d}", STAGING_ONLY, load_mode="append")
     assert base_counts(incremental) == after_last_day
 
+    # the day is then redelivered with fewer records: keys that only that day held disappear, keys it shared
+    # with other days are decided again (base_<feed>__keyed works by key group in append mode)
+    dropped = drop_every_nth_record(feeds / f"day_{DAYS:03d}", 7)
+    assert all(n > 0 for n in dropped.values()), dropped
+    dbt(folder, incremental, feeds / f"day_{DAYS:03d}", NO_TESTS, load_mode="append")
+    after_redelivery = base_counts(incremental)
+    assert after_redelivery == {feed: after_last_day[feed] - dropped[feed] for feed in FEEDS}
+
     dbt(folder, full, feeds, NO_TESTS, feed_file_pattern="day_*/{feed}.json")
-    assert base_counts(full) == after_last_day
+    assert base_counts(full) == after_redelivery
     assert_same(incremental, full)
 
     with duckdb.connect(str(incremental), read_only=True) as connection:
-        # every day's records were loaded once, and each one is staged, rejected or collapsed
+        # every day's records (less the dropped ones) were loaded once, each one staged, rejected or collapsed
         accounting = connection.sql(
             "select source, input_records, staged_records + rejected_records + collapsed_duplicates "
             "from quality.feed_accounting"
         ).fetchall()
         assert {source: (total, parts) for source, total, parts in accounting} == {
-            feed: (manifest["rows"][feed], manifest["rows"][feed]) for feed in FEEDS
+            feed: (manifest["rows"][feed] - dropped[feed],) * 2 for feed in FEEDS
         }
         files = connection.sql(
             "select count(distinct loaded_from) from staging.base_customers__keyed"
