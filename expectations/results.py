@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from expectations.config import Severity
+from journey.exit_codes import ExitCode
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_USAGE = 2
-EXIT_DB_UNREADABLE = 3
+EXIT_OK = ExitCode.OK
+EXIT_ERRORS = ExitCode.DQ_ERRORS
+EXIT_USAGE = ExitCode.USAGE
+EXIT_DB_UNREADABLE = ExitCode.BAD_INPUT
 
 
 class Status(StrEnum):

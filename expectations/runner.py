@@ -204,7 +204,7 @@ def run_suites(
     """
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    db_path, out_dir = Path(db_path), Path(out_dir)
+    db_path, out_dir = Path(db_path).absolute(), Path(out_dir).absolute()  # GE stores need absolute paths
     if config is None:
         config = load_config()
         config.check_covers(declared_ids())

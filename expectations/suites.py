@@ -130,6 +130,7 @@ REJECTED_ROWS = "quality.rejected_rows"
 ORPHAN_RECORDS = "quality.orphan_records"
 INVALID_TRANSITIONS = "quality.invalid_transitions"
 MISSING_OUTCOMES = "quality.missing_outcomes"
+INTERVENTION_OUTCOMES = "marts.intervention_outcomes"
 JOURNEY_STATES = "marts.journey_states"
 RISK_SCORES = "marts.customer_risk_scores"
 RISK_HISTORY = "marts.customer_risk_history"
@@ -573,6 +574,35 @@ OUTCOMES = SuiteSpec(
             description=(
                 "Interventions with no outcome past the outcome window "
                 "(outcome_overdue_days in seeds/ref_kpi_parameters.csv)."
+            ),
+        ),
+        rows(
+            "overdue_outcomes_share",
+            MISSING_OUTCOMES,
+            f"""
+            with
+            missing as (select * from {{batch}}),
+            interventions as (select count(*) as interventions from {INTERVENTION_OUTCOMES}),
+            overdue as (select count(*) filter (where is_overdue) as overdue from missing),
+            shares as (
+                select
+                    overdue.overdue,
+                    interventions.interventions,
+                    overdue.overdue / nullif(interventions.interventions, 0) as overdue_share
+                from overdue
+                cross join interventions
+            )
+            select overdue, interventions, round(overdue_share, 4) as overdue_share
+            from shares
+            where overdue_share > $overdue_outcomes_max_share
+            """,
+            key=("overdue_share",),
+            label="{overdue} of {interventions} interventions overdue (share {overdue_share})",
+            reads=(INTERVENTION_OUTCOMES,),
+            description=(
+                "The share of interventions with no outcome past the outcome window stays at or below "
+                "overdue_outcomes_max_share (expectations/severity.yml): past it the outcome feed is broken, "
+                "not merely late."
             ),
         ),
         rows(

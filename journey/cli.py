@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from journey.crash import EXIT_INTERRUPTED, report_crash
 from journey.project import DEFAULT_DB, DEFAULT_INPUT_DIR, run_dbt
 
 DEFAULT_OUT = Path("out")
@@ -136,9 +137,26 @@ def _add_policy_commands(sub: argparse._SubParsersAction) -> None:
     review.set_defaults(func=run_review)
 
 
+def absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path option, given or defaulted, as an absolute path against the current folder.
+
+    The commands hand paths to libraries that need absolute ones (Great Expectations' file stores, dbt, which
+    runs in the project folder); resolving them here, once, means every command accepts what a person types."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, value.expanduser().absolute())
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    args = absolute_paths(build_parser().parse_args(argv))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print(f"journey {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last line of defence: one line, the detail in a file, never a traceback
+        return report_crash(args.command, exc)
 
 
 if __name__ == "__main__":

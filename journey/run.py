@@ -29,16 +29,17 @@ from typing import Any
 import duckdb
 
 from journey.dbt_session import DbtSession
+from journey.exit_codes import ExitCode
 from journey.project import DbtResult
 from journey.publish import RunLockedError, Workspace, discard, exclusive_run, prepare_working_copy, publish
 from journey.runrecord import RunRecord, append_to_ledger, describe_inputs, new_run_id, write_ops_runs
 
-EXIT_OK = 0
-EXIT_DQ_ERRORS = 1
-EXIT_USAGE = 2
-EXIT_BAD_INPUT = 3
-EXIT_MACHINERY = 4
-EXIT_LOCKED = 5
+EXIT_OK = ExitCode.OK
+EXIT_DQ_ERRORS = ExitCode.DQ_ERRORS
+EXIT_USAGE = ExitCode.USAGE
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT
+EXIT_MACHINERY = ExitCode.MACHINERY
+EXIT_LOCKED = ExitCode.LOCKED
 
 # dbt selects everything downstream of the policy's tables with this selector.
 POLICY_DOWNSTREAM = "source:policy+"

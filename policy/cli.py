@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from journey.exit_codes import ExitCode
 from policy.db import DatabaseUnavailableError, open_db
 from policy.dq_gate import DEFAULT_DQ_SUMMARY
 from policy.inputs import MissingMartsError
@@ -27,9 +28,9 @@ from policy.run import run_policy as _run
 
 __all__ = ["add_policy_arguments", "add_review_arguments", "run_policy", "run_review"]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_DATABASE = 3
+EXIT_OK = ExitCode.OK
+EXIT_USAGE = ExitCode.USAGE
+EXIT_DATABASE = ExitCode.BAD_INPUT
 _SHOW_INTERVENTIONS = 50  # listed on the terminal; all of them go to --export
 
 

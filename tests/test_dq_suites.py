@@ -144,13 +144,35 @@ CORRUPTIONS = {
         },
         "ERROR   customer_risk_scores_risk_score_in_unit_interval: 1 row (C001)",
     ),
-    "overdue_outcome": (
-        "update quality.missing_outcomes set age_days = 20, is_overdue = true where intervention_id = 'I005'",
+    "overdue_outcomes_past_the_share": (
+        # I005 and I008 overdue, and four more overdue copies: 6 of the 8 interventions, past the 0.5 share
+        "update quality.missing_outcomes set age_days = 20, is_overdue = true;"
+        " insert into quality.missing_outcomes select * replace (intervention_id || '-a' as intervention_id)"
+        " from quality.missing_outcomes;"
+        " insert into quality.missing_outcomes select * replace (intervention_id || '-b' as intervention_id)"
+        " from quality.missing_outcomes where intervention_id not like '%-a'",
         ["outcomes"],
-        {"overdue_outcomes": ["I005"]},
-        "I005 (customer C006, 20 days > 14)",
+        {"overdue_outcomes_share": ["0.75"]},
+        "6 of 8 interventions overdue (share 0.75)",
     ),
 }
+
+
+def test_an_overdue_outcome_is_a_warning_to_follow_up(
+    sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real customer bases always have some overdue loops: listed, not a reason to stop publishing."""
+    db = corrupted_copy(
+        sample_db,
+        tmp_path / "db",
+        "update quality.missing_outcomes set age_days = 20, is_overdue = true where intervention_id = 'I005'",
+    )
+    code = run_cli(db, tmp_path / "dq", ["outcomes"])
+    printed = capsys.readouterr().out
+    assert code == EXIT_OK, printed
+    assert "WARNING overdue_outcomes: 1 row (I005 (customer C006, 20 days > 14))" in printed
+    warnings = {f["expectation_id"]: f["offending_keys"] for f in summary_of(tmp_path / "dq")["failures"]}
+    assert warnings == {"overdue_outcomes": ["I005"], "missing_outcomes": ["I008"]}
 
 
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
