@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from journey.crash import EXIT_INTERRUPTED, report_crash
@@ -29,8 +30,19 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         "--input-dir", type=Path, default=DEFAULT_INPUT_DIR, help="folder with the five JSON feeds"
     )
     parser.add_argument(
-        "--as-of", default=None, help="business date YYYY-MM-DD (default: latest date in the inputs)"
+        "--as-of",
+        type=iso_date,
+        default=None,
+        help="business date YYYY-MM-DD (default: latest date in the inputs)",
     )
+
+
+def iso_date(text: str) -> str:
+    """A business date as typed (YYYY-MM-DD), checked before any stage runs."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:

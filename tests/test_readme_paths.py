@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from journey.cli import absolute_paths, build_parser
+from journey.crash import report_crash
+from journey.exit_codes import ExitCode
 from journey.project import PROJECT_DIR
 
 JOURNEY = str(Path(sys.executable).with_name("journey"))
@@ -101,3 +103,28 @@ def test_every_path_option_is_resolved_against_the_current_folder(argv: list[str
             "cache",
         }:
             assert Path.cwd() / value in paths.values(), (value, paths)
+
+
+def test_a_bad_date_is_a_usage_error_before_any_stage(tmp_path: Path) -> None:
+    result = journey("run", "--as-of", "2025-13-01", "--db", "j.duckdb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --as-of: '2025-13-01' is not a date YYYY-MM-DD" in result.stderr
+    assert not (tmp_path / "j.duckdb").exists() and not (tmp_path / ".journey-work").exists()
+
+
+def test_an_unforeseen_error_is_one_line_and_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JOURNEY_LOG_DIR", str(tmp_path / "logs"))
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        code = report_crash("run", exc)
+    lines = capsys.readouterr().err.splitlines()
+    assert code == ExitCode.MACHINERY == 4
+    assert len(lines) == 1 and lines[0].startswith(
+        "journey run: internal error KeyError: 'missing' (details in "
+    )
+    (log,) = (tmp_path / "logs").iterdir()
+    assert log.name.startswith("journey-run-") and "Traceback" in log.read_text()
+    assert str(log) in lines[0]
