@@ -25,6 +25,7 @@ from expectations.results import (
     SuiteRun,
 )
 from expectations.suites import SUITES, ExpectationSpec, SuiteSpec, declared_ids
+from journey.dbfile import explain_open_error
 
 
 def list_tables(db_path: Path) -> frozenset[str]:
@@ -36,16 +37,7 @@ def list_tables(db_path: Path) -> frozenset[str]:
     try:
         connection = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:
-        text = str(exc)
-        if "lock" in text.lower() or "different configuration" in text:
-            reason = (
-                "it is locked by a process writing to it; run `journey dq` once that process has finished"
-            )
-        elif "not a valid DuckDB database" in text or "database file" in text.lower():
-            reason = "it is not a DuckDB database file"
-        else:
-            reason = "DuckDB cannot open it"
-        raise DatabaseUnreadableError(f"{db_path}: {reason} ({text.splitlines()[0]})") from exc
+        raise DatabaseUnreadableError(explain_open_error(db_path, exc)) from exc
     try:
         rows = connection.execute("select table_schema, table_name from information_schema.tables").fetchall()
     except duckdb.Error as exc:

@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         quiet=args.quiet or args.json,
         force=args.force,
         skip_policy=args.skip_policy,
+        policy_config=args.policy_config,
         load_mode=args.load_mode,
     )
     exit_code, summary = execute(options)
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print only a JSON summary (for jobs)")
     run.add_argument("--force", action="store_true", help="let the policy act despite data-quality errors")
     run.add_argument("--skip-policy", action="store_true", help="stop after data quality (no write-back)")
+    run.add_argument(
+        "--policy-config", type=Path, default=None, help="policy config file (default: policy/policy.yml)"
+    )
     run.add_argument(
         "--load-mode",
         choices=("full", "append"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,34 @@ def _result(outcome: Any, lines: list[str]) -> DbtResult:
     if outcome.exception is not None:
         lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
     executed: dict[str, int] = {}
+    failures: list[str] = []
     for node_result in getattr(outcome.result, "results", None) or []:
         kind = node_result.node.unique_id.split(".")[0]
         executed[kind] = executed.get(kind, 0) + 1
-    return DbtResult(0 if outcome.success else 1, "\n".join(lines) + "\n", executed)
+        if str(node_result.status) in _FAILED:
+            node = node_result.node
+            failures.append(
+                f"{kind} {node.name} ({node.original_file_path}): {failure_text(node_result.message)}"
+            )
+    if outcome.exception is not None:
+        failures.append(failure_text(str(outcome.exception)))
+    return DbtResult(0 if outcome.success else 1, "\n".join(lines) + "\n", executed, tuple(failures))
+
+
+# dbt's node statuses that fail a command (RunStatus.Error, TestStatus.Fail / Error)
+_FAILED = frozenset({"error", "fail", "runtime error"})
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# dbt's headers above the message itself ("Runtime Error in model x (path)", "  > in macro ...")
+_HEADERS = re.compile(r"^(?:(?:Runtime|Compilation|Database|Parsing) Error(?: in .*)?|> .*)$")
+
+
+def failure_text(message: str | None) -> str:
+    """The sentence of a dbt failure message: colour codes and dbt's headers and macro stack removed."""
+    for line in _ANSI.sub("", message or "").splitlines():
+        text = line.strip()
+        if text and not _HEADERS.match(text):
+            return text
+    return _ANSI.sub("", message or "").strip() or "failed (no message)"
 
 
 @contextlib.contextmanager

@@ -23,6 +23,9 @@ class DbtResult:
     output: str
     # how many nodes of each resource type the command executed (in-process runs only), e.g. {"test": 132}
     executed: dict[str, int] = field(default_factory=dict)
+    # what failed, one line each, from dbt's structured results (in-process runs only), e.g.
+    # "model int_as_of_date (models/intermediate/int_as_of_date.sql): Conversion Error: ..."
+    failures: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

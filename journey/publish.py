@@ -11,9 +11,11 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -48,19 +50,35 @@ class Workspace:
 
 
 @contextmanager
-def exclusive_run(workspace: Workspace) -> Iterator[None]:
-    """Hold the workspace's lock for the whole run; a second run on the same serving database fails fast."""
+def exclusive_run(workspace: Workspace, holder: str = "journey run", wait_s: float = 0) -> Iterator[None]:
+    """Hold the workspace's lock while writing: a run for its whole length, and every command that writes the
+    serving database outside a run (a review, `journey policy`) for its few milliseconds, so a run's publish
+    can never replace what they wrote. ``holder`` is written into the lock file for the one who waits;
+    ``wait_s``: how long to wait for the lock before RunLockedError (0: fail at once)."""
     workspace.folder.mkdir(parents=True, exist_ok=True)
-    with workspace.lock_file.open("w") as handle:
+    with workspace.lock_file.open("a+") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    held_by = handle.read().strip() or "another journey command"
+                    raise RunLockedError(
+                        f"{held_by} is writing {workspace.serving} (lock: {workspace.lock_file})"
+                    ) from exc
+                time.sleep(0.1)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RunLockedError(
-                f"another journey run is already building {workspace.serving} (lock: {workspace.lock_file})"
-            ) from exc
-        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{holder} (pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)")
+            handle.flush()
             yield
         finally:
+            handle.seek(0)
+            handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

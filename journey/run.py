@@ -28,9 +28,10 @@ from typing import Any
 
 import duckdb
 
+from journey.dbfile import DatabaseFileError, check_readable
 from journey.dbt_session import DbtSession
 from journey.exit_codes import ExitCode
-from journey.project import DbtResult
+from journey.project import PROJECT_DIR, DbtResult
 from journey.publish import RunLockedError, Workspace, discard, exclusive_run, prepare_working_copy, publish
 from journey.runrecord import RunRecord, append_to_ledger, describe_inputs, new_run_id, write_ops_runs
 
@@ -40,6 +41,9 @@ EXIT_USAGE = ExitCode.USAGE
 EXIT_BAD_INPUT = ExitCode.BAD_INPUT
 EXIT_MACHINERY = ExitCode.MACHINERY
 EXIT_LOCKED = ExitCode.LOCKED
+
+# How long a run waits for the serving database's lock before it gives up with exit 5.
+LOCK_WAIT_S = 10.0
 
 # dbt selects everything downstream of the policy's tables with this selector.
 POLICY_DOWNSTREAM = "source:policy+"
@@ -62,6 +66,7 @@ class RunOptions:
     quiet: bool = False
     force: bool = False
     skip_policy: bool = False
+    policy_config: Path | None = None  # default: policy/policy.yml
     target_path: Path | None = None
     # 'full': rebuild staging from the files in input_dir; 'append': add them to what earlier runs loaded
     load_mode: str = "full"
@@ -119,7 +124,13 @@ def dbt_stage(ctx: RunContext, args: list[str], label: str) -> None:
     if done:
         ctx.say(f"      {done[-1].split('Done. ')[-1]}")
     if not result.ok:
-        raise StageFailed(classify_dbt_failure(result), dbt_failure_lines(result))
+        failures = result.failures or (dbt_failure_lines(result),)
+        more = (
+            f" (and {len(failures) - 1} more: {PROJECT_DIR / 'logs' / 'dbt.log'})"
+            if len(failures) > 1
+            else ""
+        )
+        raise StageFailed(classify_dbt_failure(result), failures[0] + more)
 
 
 # dbt unit tests check the models' logic, not the day's data: CI runs them (make test), a scheduled run does not.
@@ -164,8 +175,15 @@ def dq_stage(ctx: RunContext) -> None:
     from expectations.results import DatabaseUnreadableError
     from expectations.runner import run_suites
 
+    config = None
+    if ctx.options.policy_config is not None:  # the guardrails check the thresholds of the policy that ran
+        from expectations.config import load_config
+        from expectations.suites import declared_ids
+
+        config = load_config(policy_path=ctx.options.policy_config)
+        config.check_covers(declared_ids())
     try:
-        result = run_suites(ctx.working, ctx.out_dir / "dq")
+        result = run_suites(ctx.working, ctx.out_dir / "dq", config=config)
     except DatabaseUnreadableError as exc:
         raise StageFailed(EXIT_MACHINERY, f"data quality could not read the working database: {exc}") from exc
     totals = json.loads((ctx.out_dir / "dq" / "dq_summary.json").read_text())["totals"]
@@ -188,6 +206,7 @@ def policy_stage(ctx: RunContext) -> None:
             force=ctx.options.force,
             run_id=ctx.record.run_id,
             export=ctx.out_dir / "policy_interventions.json",
+            config_path=ctx.options.policy_config,
         )
     )
     ctx.record.row_counts["policy"] = outcome.counts
@@ -239,32 +258,56 @@ def execute(options: RunOptions) -> tuple[int, dict[str, Any]]:
     )
     ctx = RunContext(options=options, workspace=workspace, record=record, out_dir=out_dir)
     try:
-        with exclusive_run(workspace):
+        # a review or `journey policy` holds the lock for milliseconds: wait for it; a run holds it for minutes
+        with exclusive_run(workspace, holder=f"journey run {run_id}", wait_s=LOCK_WAIT_S):
             exit_code = _execute_locked(ctx)
     except RunLockedError as exc:
         print(f"journey run: {exc}", file=sys.stderr)
-        return EXIT_LOCKED, {
-            "run_id": run_id,
-            "status": "locked",
-            "exit_code": EXIT_LOCKED,
-            "message": str(exc),
-        }
+        record.status, record.exit_code, record.message = "locked", EXIT_LOCKED, str(exc)
+        record.finished_at = datetime.now(UTC).isoformat()
+        append_to_ledger(workspace.ledger, record)  # the attempt is in ops.runs after the next publish
+        return EXIT_LOCKED, _summary(ctx)
     return exit_code, _summary(ctx)
+
+
+def preflight(options: RunOptions, workspace: Workspace) -> None:
+    """What can be checked before any stage runs: every config file, the input folder, the serving database.
+
+    A bad config is a usage error (exit 2), a missing input folder or an unreadable serving database bad input
+    (exit 3): both are found in a second, not after the dbt build."""
+    from journey.config_check import ConfigProblem, check_configs
+
+    try:
+        check_configs(policy=not options.skip_policy, policy_config=options.policy_config)
+    except ConfigProblem as exc:
+        raise StageFailed(EXIT_USAGE, str(exc)) from exc
+    if not options.input_dir.is_dir():
+        raise StageFailed(
+            EXIT_BAD_INPUT, f"input folder {options.input_dir} does not exist or is not a folder"
+        )
+    if workspace.serving.exists():
+        try:
+            check_readable(workspace.serving)
+        except DatabaseFileError as exc:
+            raise StageFailed(EXIT_BAD_INPUT, f"the serving database cannot be read: {exc}") from exc
 
 
 def _execute_locked(ctx: RunContext) -> int:
     options = ctx.options
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     ctx.say(f"journey run {ctx.record.run_id}: {options.input_dir} -> {ctx.workspace.serving}")
-    ctx.record.inputs = describe_inputs(options.input_dir)
-    prepare_working_copy(ctx.workspace)
     exit_code = EXIT_OK
     plan = stages(options)
-    if any(stage is dq_stage for _, stage in plan):
-        from expectations.gx_build import prewarm
-
-        prewarm()  # Great Expectations' import overlaps the dbt build instead of following it
+    name = "preflight"
     try:
+        preflight(options, ctx.workspace)
+        name = "working copy"
+        ctx.record.inputs = describe_inputs(options.input_dir)
+        prepare_working_copy(ctx.workspace)
+        if any(stage is dq_stage for _, stage in plan):
+            from expectations.gx_build import prewarm
+
+            prewarm()  # Great Expectations' import overlaps the dbt build instead of following it
         for number, (name, stage) in enumerate(plan, start=1):
             ctx.say(f"[{number}/{len(plan)}] {name}")
             began = time.perf_counter()
@@ -279,30 +322,68 @@ def _execute_locked(ctx: RunContext) -> int:
     except StageFailed as exc:
         exit_code = exc.exit_code
         ctx.record.message = str(exc)
-        print(f"journey run: {name} failed:\n{exc}", file=sys.stderr)
-    except Exception as exc:  # a crash in our own code: report it, never publish
+        print(f"journey run: {name} failed: {exc}", file=sys.stderr)
+    except OSError as exc:  # a full disk, a folder that cannot be written: the machine, not the data
         exit_code = EXIT_MACHINERY
-        ctx.record.message = f"{name} crashed: {exc!r}"
-        print(f"journey run: {name} crashed:\n{traceback.format_exc()}", file=sys.stderr)
+        ctx.record.message = f"{name}: {describe_os_error(exc)}"
+        print(f"journey run: {name} failed: {describe_os_error(exc)}", file=sys.stderr)
+    except (
+        Exception
+    ) as exc:  # a crash in our own code: one line, the traceback in the run folder, never publish
+        exit_code = EXIT_MACHINERY
+        log = write_crash_log(ctx.out_dir, exc)
+        ctx.record.message = f"{name} crashed: {type(exc).__name__}: {exc}"
+        print(f"journey run: {name} crashed: {type(exc).__name__}: {exc} (traceback: {log})", file=sys.stderr)
 
     ctx.record.exit_code = exit_code
-    ctx.record.status = {EXIT_OK: "ok", EXIT_DQ_ERRORS: "dq_errors", EXIT_BAD_INPUT: "bad_input"}.get(
-        exit_code, "failed"
-    )
+    ctx.record.status = {
+        EXIT_OK: "ok",
+        EXIT_DQ_ERRORS: "dq_errors",
+        EXIT_BAD_INPUT: "bad_input",
+        EXIT_USAGE: "bad_config",
+    }.get(exit_code, "failed")
     ctx.record.finished_at = datetime.now(UTC).isoformat()
     if exit_code == EXIT_OK:
-        began = time.perf_counter()
-        ctx.record.published = True
-        write_ops_runs(ctx.working, ctx.workspace.ledger, ctx.record)
-        publish(ctx.workspace)
-        ctx.record.stage_timings["publish"] = round(time.perf_counter() - began, 3)
-        ctx.say(f"published {ctx.workspace.serving} in {ctx.record.stage_timings['publish']:.1f}s")
-    else:
+        try:
+            began = time.perf_counter()
+            ctx.record.published = True  # as ops.runs will say once the file is in place
+            write_ops_runs(ctx.working, ctx.workspace.ledger, ctx.record)
+            publish(ctx.workspace)
+            ctx.record.stage_timings["publish"] = round(time.perf_counter() - began, 3)
+            ctx.say(f"published {ctx.workspace.serving} in {ctx.record.stage_timings['publish']:.1f}s")
+        except (OSError, duckdb.Error) as exc:
+            exit_code = ctx.record.exit_code = EXIT_MACHINERY
+            ctx.record.status, ctx.record.published = "failed", False
+            ctx.record.message = f"publish: {describe_os_error(exc) if isinstance(exc, OSError) else exc}"
+            print(f"journey run: {ctx.record.message}", file=sys.stderr)
+    if not ctx.record.published:
         discard(ctx.workspace)
         ctx.say(f"not published: {ctx.workspace.serving} is unchanged")
-    append_to_ledger(ctx.workspace.ledger, ctx.record)
-    (ctx.out_dir / "run.json").write_text(ctx.record.to_json() + "\n")
+    for write in (lambda: append_to_ledger(ctx.workspace.ledger, ctx.record), lambda: _write_run_json(ctx)):
+        try:
+            write()
+        except OSError as exc:
+            print(f"journey run: could not record the run: {describe_os_error(exc)}", file=sys.stderr)
     return exit_code
+
+
+def _write_run_json(ctx: RunContext) -> None:
+    (ctx.out_dir / "run.json").write_text(ctx.record.to_json() + "\n")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``No space left on device: /data/.journey-work/journey.duckdb`` rather than a traceback."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def write_crash_log(out_dir: Path, exc: BaseException) -> Path | str:
+    try:
+        path = out_dir / "crash.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return "not written"
 
 
 def _summary(ctx: RunContext) -> dict[str, Any]:

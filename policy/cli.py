@@ -6,9 +6,10 @@
     journey review approve ID [--by NAME] [--reason TEXT] [--db DB]
     journey review reject  ID --reason TEXT [--by NAME] [--db DB]
 
-Exit codes: 0 ok; 2 bad usage (bad date, bad config, unknown or not-pending intervention id); 3 the database
-cannot be used (missing, locked by another process, not built, no reference seeds) -- a one-line message on
-stderr, no stack trace.
+Exit codes (journey/exit_codes.py): 0 ok; 2 bad usage (bad date, bad config, unknown or not-pending intervention
+id); 3 the database cannot be used (missing, corrupt, locked by another process, not built, no reference seeds);
+5 a `journey run` is building this database (the review or the policy's write would be lost when it publishes,
+so nothing is written; `--wait SECONDS` waits for it) -- a one-line message on stderr, no stack trace.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
+
+from journey.dbfile import explain_open_error
 from journey.exit_codes import ExitCode
+from journey.publish import RunLockedError, Workspace, exclusive_run
 from policy.db import DatabaseUnavailableError, open_db
 from policy.dq_gate import DEFAULT_DQ_SUMMARY
 from policy.inputs import MissingMartsError
@@ -31,6 +36,7 @@ __all__ = ["add_policy_arguments", "add_review_arguments", "run_policy", "run_re
 EXIT_OK = ExitCode.OK
 EXIT_USAGE = ExitCode.USAGE
 EXIT_DATABASE = ExitCode.BAD_INPUT
+EXIT_LOCKED = ExitCode.LOCKED
 _SHOW_INTERVENTIONS = 50  # listed on the terminal; all of them go to --export
 
 
@@ -44,9 +50,20 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for a running `journey run` to finish with the database (default: refuse at once)",
+    )
+
+
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``journey policy``."""
     _add_db(parser)
+    _add_wait(parser)
     parser.add_argument(
         "--as-of",
         default=None,
@@ -108,6 +125,7 @@ def add_review_arguments(parser: argparse.ArgumentParser) -> None:
             "--reason", required=name == "reject", default=None, help="why (required for reject)"
         )
         _add_db(command)
+        _add_wait(command)
 
 
 def _fail(code: int, message: str) -> int:
@@ -167,11 +185,19 @@ def run_policy(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows,
     )
     try:
-        outcome = _run(request)
+        if args.dry_run:
+            outcome = _run(request)
+        else:  # it writes the serving database: never while a run builds the copy that will replace it
+            with exclusive_run(Workspace(args.db), holder="journey policy", wait_s=args.wait):
+                outcome = _run(request)
     except PolicyUsageError as exc:
         return _fail(EXIT_USAGE, str(exc))
     except (DatabaseUnavailableError, MissingMartsError) as exc:
         return _fail(EXIT_DATABASE, str(exc))
+    except RunLockedError as exc:
+        return _fail(EXIT_LOCKED, f"nothing was written: {exc}; run it when that has finished")
+    except duckdb.Error as exc:
+        return _fail(EXIT_DATABASE, explain_open_error(args.db, exc))
     _print_outcome(outcome)
     if outcome.gate.blocks:
         print(
@@ -209,7 +235,11 @@ def run_review(args: argparse.Namespace) -> int:
                 )
                 print(f"      {item.reason}")
             return EXIT_OK
-        with open_db(args.db, read_only=False) as con:
+        holder = f"journey review {command} {args.intervention_id} by {args.by}"
+        with (
+            exclusive_run(Workspace(args.db), holder=holder, wait_s=args.wait),
+            open_db(args.db, read_only=False) as con,
+        ):
             row = review(
                 con,
                 args.intervention_id,
@@ -221,6 +251,13 @@ def run_review(args: argparse.Namespace) -> int:
         return _fail(EXIT_USAGE, str(exc))
     except DatabaseUnavailableError as exc:
         return _fail(EXIT_DATABASE, str(exc))
+    except RunLockedError as exc:
+        return _fail(
+            EXIT_LOCKED,
+            f"the review was NOT recorded: {exc}; repeat it when that has finished (or pass --wait SECONDS)",
+        )
+    except duckdb.Error as exc:
+        return _fail(EXIT_DATABASE, explain_open_error(args.db, exc))
     print(
         f"{row['intervention_id']} ({row['customer_id']}, {row['recommended_action']}): {row['approval_status']} "
         f"by {row['reviewed_by']} at {row['reviewed_at']:%Y-%m-%d %H:%M:%S} UTC"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from journey.dbfile import explain_open_error
+
 __all__ = ["DatabaseUnavailableError", "memory_settings", "open_db", "relation_exists"]
 
 DEFAULT_MEMORY_LIMIT = "8GB"  # as profiles.yml gives dbt
@@ -35,16 +37,6 @@ class DatabaseUnavailableError(RuntimeError):
     """The database file is missing, not a DuckDB database, locked by another process, or not built."""
 
 
-def _explain(path: Path, exc: Exception) -> str:
-    text = str(exc)
-    if "lock" in text.lower():
-        return (
-            f"{path}: the database is locked by another process (a running dbt build, `journey run` or an "
-            f"open DuckDB session); try again when it has finished. DuckDB said: {text.splitlines()[0]}"
-        )
-    return f"{path}: cannot open the database: {text.splitlines()[0] if text else type(exc).__name__}"
-
-
 @contextmanager
 def open_db(path: str | Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to an existing database file, bounded by :func:`memory_settings`; closed on exit. Never
@@ -55,7 +47,7 @@ def open_db(path: str | Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyCon
     try:
         con = duckdb.connect(str(db), read_only=read_only, config=memory_settings())
     except duckdb.Error as exc:
-        raise DatabaseUnavailableError(_explain(db, exc)) from exc
+        raise DatabaseUnavailableError(explain_open_error(db, exc)) from exc
     try:
         yield con
     finally:

@@ -24,6 +24,7 @@ from expectations import cli, ge_compat
 from expectations.config import DqConfigError, Severity, load_config
 from expectations.results import EXIT_DB_UNREADABLE, EXIT_ERRORS, EXIT_OK
 from expectations.suites import SUITES, declared_ids
+from tests.faults import corrupt_blocks
 
 STAGING_SQL = """
 create schema staging;
@@ -263,12 +264,15 @@ def test_injected_errors_fail_with_the_exact_offending_keys(
     assert_writable(db)
 
 
-@pytest.mark.parametrize("kind", ["missing", "not_duckdb", "locked"])
+@pytest.mark.parametrize("kind", ["missing", "not_duckdb", "corrupt", "locked"])
 def test_unreadable_database_exits_3(tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "journey.duckdb"
     holder: subprocess.Popen[str] | None = None
     if kind == "not_duckdb":
         db.write_bytes(b"this is not a database" * 1000)
+    elif kind == "corrupt":
+        make_db(db)
+        corrupt_blocks(db)
     elif kind == "locked":
         make_db(db)
         script = textwrap.dedent(
@@ -290,8 +294,15 @@ def test_unreadable_database_exits_3(tmp_path: Path, kind: str, capsys: pytest.C
             holder.communicate(timeout=30)
     err = capsys.readouterr().err
     assert code == EXIT_DB_UNREADABLE, err
-    expected = {"missing": "no such database file", "not_duckdb": "not a DuckDB", "locked": "locked"}[kind]
+    expected = {
+        "missing": "no such database file",
+        "not_duckdb": "not a DuckDB",
+        "corrupt": "is corrupt or not a DuckDB database file",
+        "locked": "is locked by another process",
+    }[kind]
     assert expected in err
+    assert ("locked" in err) == (kind == "locked")  # a checksum's "block" is no lock
+    assert len(err.strip().splitlines()) == 2 and "Traceback" not in err  # the sentence and the reports line
     summary = json.loads((tmp_path / "dq" / "dq_summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "database_unreadable"
     assert junit_cases(tmp_path / "dq")["database_readable"].find("error") is not None
