@@ -2,7 +2,8 @@
 
 The files are read by the code that uses them (policy/config.py for policy/policy.yml and the reference values
 it takes from the seeds, expectations/config.py for severity.yml); this module only calls those loaders early and
-turns their errors into one ConfigProblem whose message names the file, the key and what is allowed.
+turns their errors into one ConfigProblem whose message names the file, the key and what is allowed. The
+policy file first: its own validator names a bad key best (the data-quality guardrails read a few of its values).
 """
 
 from __future__ import annotations
@@ -16,17 +17,10 @@ class ConfigProblem(ValueError):
 
 def check_configs(*, policy: bool = True, policy_config: Path | None = None) -> None:
     """Load every config file as the stages will; raise ConfigProblem on the first problem."""
-    from expectations.config import DqConfigError
+    from expectations.config import DEFAULT_POLICY_PATH, DqConfigError
     from expectations.config import load_config as load_dq_config
     from expectations.suites import declared_ids
 
-    try:
-        if policy_config is None:
-            load_dq_config().check_covers(declared_ids())
-        else:
-            load_dq_config(policy_path=policy_config).check_covers(declared_ids())
-    except DqConfigError as exc:
-        raise ConfigProblem(str(exc)) from exc
     if policy:
         from policy.config import PolicyConfigError
         from policy.config import load_config as load_policy_config
@@ -35,3 +29,7 @@ def check_configs(*, policy: bool = True, policy_config: Path | None = None) -> 
             load_policy_config(policy_config)
         except PolicyConfigError as exc:
             raise ConfigProblem(str(exc)) from exc
+    try:
+        load_dq_config(policy_path=policy_config or DEFAULT_POLICY_PATH).check_covers(declared_ids())
+    except DqConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc

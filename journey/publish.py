@@ -87,7 +87,13 @@ def prepare_working_copy(workspace: Workspace) -> Path:
     for leftover in (workspace.working, workspace.working.with_name(workspace.working.name + ".wal")):
         leftover.unlink(missing_ok=True)
     if workspace.serving.exists():
-        shutil.copyfile(workspace.serving, workspace.working)
+        try:
+            shutil.copyfile(workspace.serving, workspace.working)
+        except (
+            OSError
+        ) as exc:  # a full disk: name the copy, not the file copied from, and leave no half of it
+            discard(workspace)
+            raise OSError(exc.errno, exc.strerror, str(workspace.working)) from exc
     return workspace.working
 
 

@@ -17,6 +17,7 @@ On any non-zero code the serving database is exactly as the last successful run 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -42,7 +43,8 @@ EXIT_BAD_INPUT = ExitCode.BAD_INPUT
 EXIT_MACHINERY = ExitCode.MACHINERY
 EXIT_LOCKED = ExitCode.LOCKED
 
-# How long a run waits for the serving database's lock before it gives up with exit 5.
+# How long a run waits for the serving database's lock before it gives up with exit 5 (a review holds it for
+# milliseconds, another run for minutes); JOURNEY_LOCK_WAIT_S overrides it.
 LOCK_WAIT_S = 10.0
 
 # dbt selects everything downstream of the policy's tables with this selector.
@@ -259,7 +261,11 @@ def execute(options: RunOptions) -> tuple[int, dict[str, Any]]:
     ctx = RunContext(options=options, workspace=workspace, record=record, out_dir=out_dir)
     try:
         # a review or `journey policy` holds the lock for milliseconds: wait for it; a run holds it for minutes
-        with exclusive_run(workspace, holder=f"journey run {run_id}", wait_s=LOCK_WAIT_S):
+        with exclusive_run(
+            workspace,
+            holder=f"journey run {run_id}",
+            wait_s=float(os.environ.get("JOURNEY_LOCK_WAIT_S", LOCK_WAIT_S)),
+        ):
             exit_code = _execute_locked(ctx)
     except RunLockedError as exc:
         print(f"journey run: {exc}", file=sys.stderr)
