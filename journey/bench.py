@@ -44,6 +44,7 @@ from typing import Any
 import duckdb
 
 from journey.project import PROJECT_DIR
+from journey.sql import literal
 from policy.db import memory_settings
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -400,7 +401,7 @@ def run_floor(built_db: Path, target: Path, work: Path, result: SizeResult, samp
     sampler.window()
     with duckdb.connect(str(floor_db)) as connection:
         _apply_settings(connection)
-        connection.execute(f"attach '{built_db}' as built (read_only)")
+        connection.execute(f"attach {literal(built_db)} as built (read_only)")
         schemas = {
             row[0]
             for row in connection.execute(
@@ -437,7 +438,7 @@ def _apply_settings(connection: duckdb.DuckDBPyConnection) -> None:
     """The same DuckDB settings profiles.yml gives dbt."""
     connection.execute("set preserve_insertion_order = false")
     for name, value in memory_settings().items():
-        connection.execute(f"set {name} = '{value}'")
+        connection.execute(f"set {name} = {literal(value)}")
 
 
 # ---------------------------------------------------------------------------------------------- report

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from journey.sql import literal
 from policy.db import memory_settings
 
 DEFAULTS_PATH = Path(__file__).with_name("generator_defaults.yml")
@@ -481,8 +482,8 @@ class _Generator:
         if spill_root:
             Path(spill_root).mkdir(parents=True, exist_ok=True)
         self._spill = Path(tempfile.mkdtemp(prefix="journey-generate-", dir=spill_root))
-        self.con.execute(f"SET memory_limit = '{memory_settings()['memory_limit']}'")
-        self.con.execute(f"SET temp_directory = '{self._spill}'")
+        self.con.execute(f"SET memory_limit = {literal(memory_settings()['memory_limit'])}")
+        self.con.execute(f"SET temp_directory = {literal(self._spill)}")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute("SET preserve_insertion_order = true")
         self.widths = self._widths(customers, days)
@@ -879,9 +880,9 @@ class _Generator:
     def write(self, directory: Path, fmt: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for feed in FEEDS:
-            path = str(directory / f"{feed}.json").replace("'", "''")
+            path = literal(directory / f"{feed}.json")
             self.run(
-                f"COPY ({_lines_sql(f'out_{feed}', fmt, self._last_key(feed))}) TO '{path}' "
+                f"COPY ({_lines_sql(f'out_{feed}', fmt, self._last_key(feed))}) TO {path} "
                 "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
             )
 

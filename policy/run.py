@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journey.sql import literal
 from policy.config import PolicyConfig, PolicyConfigError, load_config
 from policy.db import DatabaseUnavailableError, open_db
 from policy.decide import decide
@@ -296,14 +297,9 @@ def export_interventions(con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.d
     tmp = path.with_name(path.name + ".tmp")
     con.execute(
         f"copy (select {columns}, strftime(generated_at, '%Y-%m-%d') as generated_at from policy.interventions "
-        f"where generated_at = {_sql_literal(as_of.isoformat())}::date "
-        f"and policy_version = {_sql_literal(version)} and approval_status <> 'rejected' "
-        f"order by intervention_id) to {_sql_literal(str(tmp))} (format json, array true)"
+        f"where generated_at = {literal(as_of.isoformat())}::date "
+        f"and policy_version = {literal(version)} and approval_status <> 'rejected' "
+        f"order by intervention_id) to {literal(tmp)} (format json, array true)"
     )
     tmp.replace(path)
     return path
-
-
-def _sql_literal(text: str) -> str:
-    """A SQL string literal (COPY takes no bound parameters)."""
-    return "'" + text.replace("'", "''") + "'"
