@@ -111,7 +111,7 @@
     {% if execute and flags.WHICH in ('build', 'run', 'seed') %}
         {% for feed in journey_feeds() %}
             {% set path = feed_path(feed) %}
-            {% set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] %}
+            {% set found = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")").columns[0].values()[0] %}
             {% if found == 0 %}
                 {{ exceptions.raise_compiler_error(
                     "Feed '" ~ feed ~ "' is missing: no file matches " ~ path ~ " in input folder '" ~ journey_setting('input_dir')
@@ -129,9 +129,20 @@
             {#- ...but it accepts a JSON array cut off before its closing bracket: catch that here. -#}
             {% set ends_queries = [] %}
             {% for feed in journey_feeds() %}
-                {% do ends_queries.append("select '" ~ feed ~ "' as feed, * from (" ~ feed_ends_sql(feed) ~ ")") %}
+                {% do ends_queries.append("select " ~ sql_string(feed) ~ " as feed, * from (" ~ feed_ends_sql(feed) ~ ")") %}
             {% endfor %}
             {% set ends = run_query(ends_queries | join(" union all ")) %}
+            {% set empty = [] %}
+            {% for row in ends.rows if row[2] == '' %}
+                {% do empty.append("Feed '" ~ row[0] ~ "' file " ~ row[1]) %}
+            {% endfor %}
+            {% if empty %}
+                {{ exceptions.raise_compiler_error(
+                    empty | join(", ") ~ (" is" if empty | length == 1 else " are") ~ " empty (zero bytes or only"
+                    ~ " blanks): a failed delivery? Deliver the file again; a feed with no records today is an"
+                    ~ " empty JSON array []."
+                ) }}
+            {% endif %}
             {% for row in ends.rows if row[2] == '[' and row[3] != ']' %}
                 {{ exceptions.raise_compiler_error(
                     "Feed '" ~ row[0] ~ "' file " ~ row[1] ~ " is truncated or malformed: it starts a JSON array"
@@ -150,7 +161,7 @@
 {%- endmacro %}
 
 {% macro duckdb__read_feed(feed) -%}
-    read_json_objects('{{ feed_path(feed) }}', format = 'auto', filename = true)
+    read_json_objects({{ sql_string(feed_path(feed)) }}, format = 'auto', filename = true)
 {%- endmacro %}
 
 {#- First and last non-blank character of each file of a feed (file, first, last): '[', ']', '{', '}'
@@ -169,12 +180,12 @@
     {%- set blank = "(20|09|0A|0D)" -%}
     {%- set small = [] -%}
     {%- if execute -%}
-        {%- set sizes = run_query("select filename, size from read_blob('" ~ feed_path(feed) ~ "') order by filename") -%}
+        {%- set sizes = run_query("select filename, size from read_blob(" ~ sql_string(feed_path(feed)) ~ ") order by filename") -%}
         {%- for row in sizes.rows -%}
             {%- if row[1] > var('feed_blob_limit_bytes', 2147483648) -%}
                 {%- do large_feed_file_is_ndjson(feed, row[0]) -%}
             {%- else -%}
-                {%- do small.append("'" ~ row[0] ~ "'") -%}
+                {%- do small.append(sql_string(row[0])) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif %}
@@ -195,8 +206,8 @@
     NDJSON must be a JSON object (a JSON array's first line is '[' or the whole array). -#}
 {% macro large_feed_file_is_ndjson(feed, path) %}
     {%- set probe = run_query(
-        "select coalesce(json_type(json) = 'OBJECT', false) from read_json_objects('" ~ path
-        ~ "', format = 'newline_delimited', ignore_errors = true) limit 1"
+        "select coalesce(json_type(json) = 'OBJECT', false) from read_json_objects(" ~ sql_string(path)
+        ~ ", format = 'newline_delimited', ignore_errors = true) limit 1"
     ) -%}
     {%- if probe.rows | length == 0 or not probe.rows[0][0] -%}
         {{ exceptions.raise_compiler_error(

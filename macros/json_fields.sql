@@ -14,6 +14,16 @@
     json_type({{ record }})
 {%- endmacro %}
 
+{#- The first field that appears more than once in the record's top-level object (null when none does, or when the
+    record is not an object): such a record is ambiguous, JSON readers disagree on which value counts. -#}
+{% macro json_duplicate_field(record) -%}
+    {{ return(adapter.dispatch('json_duplicate_field', 'customer_journey')(record)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_duplicate_field(record) -%}
+    list_filter(json_keys({{ record }}), (name, i) -> list_position(json_keys({{ record }}), name) < i)[1]
+{%- endmacro %}
+
 {#- The record parsed once into a value holding each of `fields` (a list of names) as JSON
     (SQL null when the field is absent or the record is not an object). -#}
 {% macro json_parse_fields(record, fields) -%}

@@ -13,7 +13,9 @@
       name      JSON field name (and output column name)
       kind      id | string | enum | number | integer | boolean | date | string_list
       required  true: a missing/null value rejects the record (missing_key for key fields, else missing_field)
-      min, max  inclusive bounds for number/integer (out_of_range)
+      min, max  inclusive bounds for number/integer (out_of_range); every number must be finite (NaN,
+                Infinity and numbers that overflow a double are wrong_type); every date must lie in the plausible
+                window of seeds/ref_feed_parameters.csv (out_of_range)
       accepted  for enum: "<ref name>.<column>" holding the known values (unknown_value)
       lower     for string: lowercase the trimmed value (enums are always lowercased)
       cast_as   SQL type for number fields (default double)
@@ -21,6 +23,7 @@
 {% macro stage_feed_records(feed) %}
 {%- set keys = journey_feeds()[feed] -%}
 {%- set fields = feed_fields(feed) -%}
+{%- set has_dates = fields | selectattr('kind', 'equalto', 'date') | list | length > 0 -%}
 
 with
 
@@ -28,12 +31,23 @@ records as (
     {{ feed_records(feed) }}
 ),
 
+{% if has_dates -%}
+{#- the plausible window of every date (a record dated 9999-12-31 is out_of_range, not the run's as_of_date) -#}
+date_window as (
+    select
+        max(case when parameter = 'earliest_plausible_date' then cast(value as date) end) as earliest_date,
+        max(case when parameter = 'latest_plausible_date' then cast(value as date) end) as latest_date
+    from {{ ref('ref_feed_parameters') }}
+),
+{%- endif %}
+
 {#- each record is parsed once, into one JSON value per field -#}
 parsed as (
     select
         record,
         loaded_from,
         {{ json_record_type('record') }} as record__json_type,
+        {{ json_duplicate_field('record') }} as record__duplicate_field,
         {{ json_parse_fields('record', fields | map(attribute='name') | list) }} as fields
     from records
 ),
@@ -48,7 +62,8 @@ extracted as (
         {{ json_value_type(json_parsed_field('fields', f.name)) }} as {{ f.name }}__json_type,
         trim({{ json_value_text(json_parsed_field('fields', f.name)) }}) as {{ f.name }}__text,
         {%- endfor %}
-        record__json_type
+        record__json_type,
+        record__duplicate_field
     from parsed
 ),
 
@@ -60,6 +75,9 @@ typed as (
         {%- endfor %}
         {{ concat_key(keys) }} as record_key
     from extracted
+    {%- if has_dates %}
+    cross join date_window
+    {%- endif %}
 ),
 
 checked as (
@@ -67,11 +85,15 @@ checked as (
         *,
         case
             when record__json_type is distinct from 'OBJECT' then 'wrong_type'
+            when record__duplicate_field is not null then 'duplicate_field'
             {%- for f in fields %}{{ field_checks(f, keys, 'reason') }}{%- endfor %}
         end as record_reason,
         case
             when record__json_type is distinct from 'OBJECT'
                 then 'record: expected a JSON object'
+            when record__duplicate_field is not null
+                then record__duplicate_field || ': the field appears more than once in one JSON object (which'
+                    || ' value is meant is ambiguous)'
             {%- for f in fields %}{{ field_checks(f, keys, 'detail') }}{%- endfor %}
         end as record_detail,
         md5(concat_ws('|'
@@ -229,6 +251,7 @@ select * from final
         case when {{ jt }} = 'VARCHAR' then lower(nullif({{ text }}, '')) end
     {%- elif f.kind == 'number' -%}
         case when {{ jt }} in ('BIGINT', 'UBIGINT', 'DOUBLE')
+            and {{ is_finite_number('try_cast(' ~ text ~ ' as double)') }}
             then try_cast({{ text }} as {{ f.get('cast_as', 'double') }}) end
     {%- elif f.kind == 'integer' -%}
         case when {{ jt }} in ('BIGINT', 'UBIGINT')
@@ -267,7 +290,7 @@ select * from final
     {%- set absent = "(" ~ jt ~ " is null or " ~ jt ~ " = 'NULL' or (" ~ jt ~ " = 'VARCHAR' and " ~ text ~ " = ''))" -%}
     {%- set shown = "coalesce('\"' || " ~ text ~ " || '\"', 'null')" -%}
     {%- set expected = {
-        'id': 'a string', 'string': 'a string', 'enum': 'a string', 'number': 'a number',
+        'id': 'a string', 'string': 'a string', 'enum': 'a string', 'number': 'a finite number',
         'integer': 'a whole number', 'boolean': 'true or false', 'date': 'a date string (YYYY-MM-DD)',
         'string_list': 'an array of strings'
     }[f.kind] -%}
@@ -284,6 +307,11 @@ select * from final
             when not {{ absent }} and {{ name }} is null then
                 {%- if what == 'reason' %} 'unparseable_date'
                 {%- else %} '{{ name }}: ' || {{ shown }} || ' is not a date (YYYY-MM-DD)'{% endif %}
+            when {{ name }} < earliest_date or {{ name }} > latest_date then
+                {%- if what == 'reason' %} 'out_of_range'
+                {%- else %} '{{ name }}: ' || cast({{ name }} as {{ string_type() }}) || ' is outside the plausible dates ['
+                    || cast(earliest_date as {{ string_type() }}) || ', ' || cast(latest_date as {{ string_type() }})
+                    || '] (seeds/ref_feed_parameters.csv)'{% endif %}
     {%- endif %}
     {%- if f.get('min') is not none or f.get('max') is not none %}
             when {{ name }} is not null and (

@@ -90,7 +90,7 @@
         select
             regexp_replace(path, '^file:', '') as loaded_from,
             regexp_replace(decode(content, 'UTF-8'), '^\\x{FEFF}', '') as body
-        from binaryFile.`{{ feed_path(feed) }}`
+        from binaryFile.`{{ feed_path(feed) | replace('`', '``') }}`
     )
 {%- endmacro %}
 
@@ -171,4 +171,13 @@
 
 {% macro spark__feed_ends_sql(feed) -%}
     {{ exceptions.raise_compiler_error("feed_ends_sql is DuckDB-only; on Spark use spark_feed_syntax_sql") }}
+{%- endmacro %}
+
+{#- Spark: the record's top-level keys in order (json_object_keys keeps a repeated key, as DuckDB's json_keys
+    does); the first one seen before at a lower position. -#}
+{% macro spark__json_duplicate_field(record) -%}
+    try_element_at(
+        filter(json_object_keys({{ record }}), (name, i) -> array_position(json_object_keys({{ record }}), name) < i + 1),
+        1
+    )
 {%- endmacro %}

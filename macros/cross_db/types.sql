@@ -38,3 +38,31 @@
 {% macro spark__empty_string_list() -%}
     cast(array() as array<string>)
 {%- endmacro %}
+
+{#- True when a double is a finite number (not NaN, not +/-Infinity, which a JSON number that overflows a double
+    becomes); null stays null. -#}
+{% macro is_finite_number(expression) -%}
+    {{ return(adapter.dispatch('is_finite_number', 'customer_journey')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_finite_number(expression) -%}
+    isfinite({{ expression }})
+{%- endmacro %}
+
+{% macro spark__is_finite_number(expression) -%}
+    (not isnan({{ expression }}) and abs({{ expression }}) < double('inf'))
+{%- endmacro %}
+
+{#- A condition that is true, or stops the query with `message` (a SQL text expression): how a model refuses
+    config it cannot work with, with a sentence instead of a failed test's row count. -#}
+{% macro assert_true(condition, message) -%}
+    {{ return(adapter.dispatch('assert_true', 'customer_journey')(condition, message)) }}
+{%- endmacro %}
+
+{% macro default__assert_true(condition, message) -%}
+    (case when {{ condition }} then true else cast(error({{ message }}) as boolean) end)
+{%- endmacro %}
+
+{% macro spark__assert_true(condition, message) -%}
+    (case when {{ condition }} then true else cast(raise_error({{ message }}) as boolean) end)
+{%- endmacro %}

@@ -34,7 +34,7 @@ final as (
     select
         -- always an aggregate, so this is one row whether or not the date is given
         cast(
-            coalesce({{ "cast('" ~ as_of ~ "' as date)" if as_of else 'null' }}, max(latest_date))
+            coalesce({{ "cast(" ~ sql_string(as_of) ~ " as date)" if as_of else 'null' }}, max(latest_date))
             as date
         ) as as_of_date,
         {{ 'true' if as_of else 'false' }} as is_as_of_date_given

@@ -79,6 +79,8 @@ pivoted as (
     from parameters
 ),
 
+{#- The weights must sum to 1 so that risk_score stays in [0, 1]: the build stops here, naming the file and the
+    sum, rather than scoring every customer with them. -#}
 weights as (
     select
         {%- for factor in risk_factor_names() %}
@@ -87,6 +89,11 @@ weights as (
         {%- endfor %}
         1 as join_key
     from factors
+    having {{ assert_true(
+        'abs(sum(weight) - 1) <= 1e-9',
+        "'Config seeds/ref_risk_factors.csv: the risk factor weights sum to ' || cast(sum(weight) as "
+        ~ string_type() ~ ") || '; they must sum to 1 (so that risk_score stays in [0, 1])'"
+    ) }}
 ),
 
 final as (
