@@ -258,14 +258,17 @@ def parse_config(
             action = r.string(row[band], f"catalog.{stage}.{band}")
             if action not in actions:
                 raise r.fail(
-                    f"catalog.{stage}.{band}", f"{action!r} is not in ref_actions ({reference.source})"
+                    f"catalog.{stage}.{band}",
+                    f"{action!r} is not in ref_actions ({reference.source}); allowed: {', '.join(actions)}",
                 )
             catalog[stage][band] = action
 
     thresholds = r.mapping(doc["thresholds"], "thresholds", {"act_min_band"})
     act_min_band = r.string(thresholds["act_min_band"], "thresholds.act_min_band")
     if act_min_band not in bands:
-        raise r.fail("thresholds.act_min_band", f"{act_min_band!r} is not in risk_bands")
+        raise r.fail(
+            "thresholds.act_min_band", f"{act_min_band!r} is not in risk_bands; allowed: {', '.join(bands)}"
+        )
 
     conf = r.mapping(doc["confidence"], "confidence", {"weights", "penalties", "floor"})
     weights = r.mapping(conf["weights"], "confidence.weights", {"signal_strength", "signal_agreement"})

@@ -172,6 +172,8 @@ def test_a_bad_policy_config_stops_the_run_before_any_stage(case: str, tmp_path:
     assert result.returncode == ExitCode.USAGE
     line = one_line(result)
     assert line.startswith(f"journey run: preflight failed: {bad}: ") and expected in line
+    if case == "unknown_action":  # the allowed values are named
+        assert "allowed: onboarding_nudge_email, onboarding_specialist_call, " in line
     assert time.monotonic() - began < 20  # seconds, not a dbt build (the preflight reads two YAML files)
     assert (
         not (tmp_path / "journey.duckdb").exists()

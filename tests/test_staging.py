@@ -192,7 +192,7 @@ def test_every_reject_reason_is_recorded_and_accounted(tmp_path: Path, dbt_build
         query(db, "select record_key, reason_detail from quality.rejected_rows where record_key is not null")
     )
     assert details["SX1"] == "signal_strength: 1.4 is outside [0, 1]"
-    assert details["X01"] == 'account_value: expected a number, got varchar "12000"'
+    assert details["X01"] == 'account_value: expected a finite number, got varchar "12000"'
     assert details["SX2"] == 'detected_at: "2025-13-45" is not a date (YYYY-MM-DD)'
     raw = query(db, "select raw_record, loaded_from from quality.rejected_rows where record_key = 'IX2'")[0]
     assert '"send_flowers"' in raw[0] and raw[1].endswith("interventions.json")
