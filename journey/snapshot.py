@@ -117,17 +117,27 @@ def columns_of(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -
     return [Column(name, data_type) for name, data_type in rows]
 
 
-def is_digested(qualified_table: str, column: Column) -> bool:
-    return (
-        column.name not in EXCLUDED_COLUMNS
-        and f"{qualified_table}.{column.name}" not in EXCLUDED_TABLE_COLUMNS
+def is_digested(qualified_table: str, column: Column, extra_excluded: frozenset[str] = frozenset()) -> bool:
+    """False for run metadata: a column of EXCLUDED_COLUMNS or EXCLUDED_TABLE_COLUMNS, or named in
+    `extra_excluded` (by column name or as schema.table.column)."""
+    qualified_column = f"{qualified_table}.{column.name}"
+    return not (
+        column.name in EXCLUDED_COLUMNS
+        or qualified_column in EXCLUDED_TABLE_COLUMNS
+        or column.name in extra_excluded
+        or qualified_column in extra_excluded
     )
 
 
-def describe_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, Any]:
+def describe_table(
+    connection: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    extra_excluded: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     qualified = f"{schema}.{table}"
     columns = columns_of(connection, schema, table)
-    digested = [column for column in columns if is_digested(qualified, column)]
+    digested = [column for column in columns if is_digested(qualified, column, extra_excluded)]
     select_list = ", ".join(f'"{column.name}"' for column in digested) or "1"
     rows = connection.execute(f'select {select_list} from "{schema}"."{table}"').fetchall()
     lines = sorted(
@@ -150,11 +160,13 @@ def describe_table(connection: duckdb.DuckDBPyConnection, schema: str, table: st
     }
 
 
-def snapshot(db: Path, schemas: Sequence[str] = SCHEMAS) -> dict[str, dict[str, Any]]:
+def snapshot(
+    db: Path, schemas: Sequence[str] = SCHEMAS, extra_excluded: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
     """Every table and view of `schemas` in the DuckDB file `db` (opened read-only)."""
     with duckdb.connect(str(db), read_only=True) as connection:
         return {
-            f"{schema}.{table}": describe_table(connection, schema, table)
+            f"{schema}.{table}": describe_table(connection, schema, table, extra_excluded)
             for schema, table in relations(connection, schemas)
         }
 
@@ -188,6 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--compare", nargs=2, type=Path, metavar=("A", "B"), help="compare two snapshot files instead"
     )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="also leave this column out of the digests (a name, or schema.table.column); repeatable",
+    )
     args = parser.parse_args(argv)
     if args.compare:
         first, second = (json.loads(path.read_text()) for path in args.compare)
@@ -198,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if differences else 0
     if args.db is None:
         parser.error("a database file (or --compare A B) is required")
-    document = json.dumps(snapshot(args.db), indent=1, sort_keys=True) + "\n"
+    document = json.dumps(snapshot(args.db, extra_excluded=frozenset(args.exclude)), indent=1, sort_keys=True)
+    document += "\n"
     if args.out:
         args.out.write_text(document)
     else:
