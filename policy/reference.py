@@ -145,7 +145,13 @@ def build_reference(
     )
 
 
-REFERENCE_TABLES = ("ref_actions", "ref_signal_sources", "ref_kpi_parameters", "ref_risk_bands", "ref_stage_slas")
+REFERENCE_TABLES = (
+    "ref_actions",
+    "ref_signal_sources",
+    "ref_kpi_parameters",
+    "ref_risk_bands",
+    "ref_stage_slas",
+)
 
 
 def load_reference_csv(seeds_dir: str | Path | None = None) -> ReferenceData:

@@ -47,6 +47,7 @@ __all__ = ["SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_inp
 
 SCHEMA = "policy"
 
+
 def spark_inputs(as_of_date: dt.date, policy_version: str) -> InputsDialect:
     """policy.inputs.INPUTS_SQL's fragments in Spark SQL: literals instead of parameters, datediff, array()."""
     as_of = f"date'{as_of_date.isoformat()}'"
@@ -58,6 +59,7 @@ def spark_inputs(as_of_date: dt.date, policy_version: str) -> InputsDialect:
         zero="0.0D",
         order_by="",
     )
+
 
 # Columns a decide batch returns: the decision-log row, plus what an intervention row needs besides.
 _EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (

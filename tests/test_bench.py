@@ -13,9 +13,7 @@ def test_bench_smoke_writes_every_stage(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     output = tmp_path / "benchmarks.md"
-    args = parser.parse_args(
-        ["--smoke", "--cache-dir", str(tmp_path / "cache"), "--output", str(output)]
-    )
+    args = parser.parse_args(["--smoke", "--cache-dir", str(tmp_path / "cache"), "--output", str(output)])
     assert bench.run(args) == 0
 
     text = output.read_text()
