@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/journey run
 
 test: $(STAMP)
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 
 # The Spark build and its equivalence with DuckDB (docs/spark.md): installs the `spark` extra (dbt-spark,
@@ -27,9 +27,10 @@ test-spark: $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	$(BIN)/python -m pytest -m spark
 
+# Any finding fails (make test runs this first). sqlfluff: .sqlfluff (jinja templater, two processes).
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check journey tests
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models macros analyses data-tests
 
 clean:

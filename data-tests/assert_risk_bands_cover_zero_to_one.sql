@@ -18,7 +18,8 @@ ordered as (
 
 final as (
     select * from ordered
-    where (band_rank = 1 and min_score <> 0)
+    where
+        (band_rank = 1 and min_score <> 0)
         or (band_rank > 1 and min_score <> previous_max_score)
         or (band_rank = band_count and max_score <= 1)
         or min_score >= max_score

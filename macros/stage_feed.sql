@@ -83,13 +83,14 @@ typed as (
 checked as (
     select
         *,
+        {#- `is distinct from` in brackets: sqlfluff's parser takes its `from` in a select list for the FROM clause #}
         case
-            when record__json_type is distinct from 'OBJECT' then 'wrong_type'
+            when (record__json_type is distinct from 'OBJECT') then 'wrong_type'
             when record__duplicate_field is not null then 'duplicate_field'
             {%- for f in fields %}{{ field_checks(f, keys, 'reason') }}{%- endfor %}
         end as record_reason,
         case
-            when record__json_type is distinct from 'OBJECT'
+            when (record__json_type is distinct from 'OBJECT')
                 then 'record: expected a JSON object'
             when record__duplicate_field is not null
                 then record__duplicate_field || ': the field appears more than once in one JSON object (which'

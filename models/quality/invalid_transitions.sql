@@ -1,4 +1,5 @@
-{#- One row per observed transition that the journey map does not allow (C009's support -> engagement in the sample). -#}
+{#- One row per observed transition that the journey map does not allow (C009's support -> engagement in the
+    sample). -#}
 with
 
 transitions as (

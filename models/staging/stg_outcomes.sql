@@ -4,8 +4,9 @@ base as (
     select * from {{ ref('base_outcomes__keyed') }}
 ),
 
+-- the columns in the feed's order (the view's interface), so a calculation sits among simple columns
 final as (
-    select
+    select  -- noqa: ST06
         outcome_id,
         intervention_id,
         customer_id,

@@ -24,7 +24,8 @@ grouped as (
         avg(metric_value) as mean_value,
         var_samp(metric_value) as variance_value
     from observations
-    group by grouping sets (
+    -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS: the parse error is silenced on its line only
+    group by grouping sets (  -- noqa: PRS
         (method, metric, arm, stratum),
         (method, metric, arm, stratum, recommended_action),
         (method, metric, arm, stratum, segment),

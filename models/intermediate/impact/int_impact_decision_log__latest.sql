@@ -25,9 +25,11 @@ decision_log as (
 
 {% if is_incremental() %}
 new_dates as (
-    select distinct as_of_date
+    select distinct decision_log.as_of_date
     from decision_log
-    where decided_at > (select coalesce(max(decided_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    where decision_log.decided_at > (
+        select coalesce(max(existing.decided_at), cast('1900-01-01' as timestamp)) from {{ this }} as existing
+    )
 ),
 
 scoped as (

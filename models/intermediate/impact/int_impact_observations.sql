@@ -53,12 +53,13 @@ final as (
         cast(
             case impact_metrics.metric
                 when 'churn_risk_delta' then unit_values.risk_score_change
-                when 'success' then
-                    case
-                        when unit_values.risk_score_change is null then null
-                        when -unit_values.risk_score_change >= unit_values.success_min_risk_drop then 1.0
-                        else 0.0
-                    end
+                when 'success'
+                    then
+                        case
+                            when unit_values.risk_score_change is null then null
+                            when -unit_values.risk_score_change >= unit_values.success_min_risk_drop then 1.0
+                            else 0.0
+                        end
                 when 'csat_delta' then unit_values.csat_delta
                 when 'revenue_saved' then unit_values.revenue_saved
             end as double

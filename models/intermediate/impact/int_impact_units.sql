@@ -14,6 +14,8 @@
     no intervention at all up to the follow-up date. Both are matched on stratum = segment x risk band at the
     baseline date (exact stratification, see marts.treatment_effects). Customers treated before the window, or
     first treated by the policy, are not units. -#}
+{%- set followup_limit = dbt.dateadd('day', 'parameters.outcome_window_days', 'randomized_units.baseline_date') %}
+{%- set baseline_limit = dbt.dateadd('day', '-parameters.outcome_window_days', 'window_end.followup_date') %}
 with
 
 decision_log as (
@@ -65,12 +67,12 @@ eligible_decisions as (
 randomized_units as (
     select
         customer_id,
-        case when decision = 'act' then 'treated' else 'control' end as arm,
         decision_id,
-        case when decision = 'act' then intervention_id end as intervention_id,
         policy_version,
         recommended_action,
-        decision_date as baseline_date
+        decision_date as baseline_date,
+        case when decision = 'act' then 'treated' else 'control' end as arm,
+        case when decision = 'act' then intervention_id end as intervention_id
     from eligible_decisions
     where decision_rank = 1
 ),
@@ -83,9 +85,8 @@ randomized_followups as (
     cross join parameters
     inner join known_history
         on randomized_units.customer_id = known_history.customer_id
-        and known_history.as_of_date > randomized_units.baseline_date
-        and known_history.as_of_date
-            <= {{ dbt.dateadd('day', 'parameters.outcome_window_days', 'randomized_units.baseline_date') }}
+        and randomized_units.baseline_date < known_history.as_of_date
+        and {{ followup_limit }} >= known_history.as_of_date
     group by randomized_units.customer_id
 ),
 
@@ -119,8 +120,7 @@ study_window as (
     select
         coalesce(
             max(case
-                when history_dates.as_of_date
-                    <= {{ dbt.dateadd('day', '-parameters.outcome_window_days', 'window_end.followup_date') }}
+                when history_dates.as_of_date <= {{ baseline_limit }}
                     then history_dates.as_of_date
             end),
             min(history_dates.as_of_date)
@@ -189,7 +189,7 @@ units as (
     select * from observational
 ),
 
-final as (
+scored_units as (
     select
         units.method,
         units.customer_id,
@@ -198,17 +198,17 @@ final as (
         units.intervention_id,
         units.policy_version,
         units.recommended_action,
+        units.baseline_date,
+        baseline_scores.risk_score as baseline_risk_score,
+        baseline_scores.risk_band as baseline_risk_band,
+        units.followup_date,
+        followup_scores.risk_score as followup_risk_score,
         coalesce(customers.segment, 'unknown') as segment,
         case
             when units.method = 'observational'
                 then coalesce(customers.segment, 'unknown') || '|' || coalesce(baseline_scores.risk_band, 'unscored')
             else 'all'
-        end as stratum,
-        units.baseline_date,
-        baseline_scores.risk_score as baseline_risk_score,
-        baseline_scores.risk_band as baseline_risk_band,
-        units.followup_date,
-        followup_scores.risk_score as followup_risk_score
+        end as stratum
     from units
     left join customers
         on units.customer_id = customers.customer_id
@@ -218,6 +218,25 @@ final as (
     left join known_history as followup_scores
         on units.customer_id = followup_scores.customer_id
         and units.followup_date = followup_scores.as_of_date
+),
+
+final as (
+    select
+        method,
+        customer_id,
+        arm,
+        decision_id,
+        intervention_id,
+        policy_version,
+        recommended_action,
+        segment,
+        stratum,
+        baseline_date,
+        baseline_risk_score,
+        baseline_risk_band,
+        followup_date,
+        followup_risk_score
+    from scored_units
 )
 
 select * from final

@@ -16,14 +16,14 @@ ordered as (
     select
         customer_id,
         journey_stage as to_stage,
+        state_entered_at as transitioned_at,
+        days_in_state,
         coalesce(
             previous_stage,
             lag(journey_stage) over (partition by customer_id order by state_entered_at),
             'start'
         ) as from_stage,
         previous_stage is null as is_from_stage_inferred,
-        state_entered_at as transitioned_at,
-        days_in_state,
         row_number() over (partition by customer_id order by state_entered_at desc) as recency_rank
     from journey_log
 ),

@@ -53,7 +53,8 @@ final as (
     select
         *,
         {%- for factor in risk_factor_names() %}
-        weight_{{ factor }} * {{ factor }} as {{ factor }}_contribution{{ "," if not loop.last }}
+        weight_{{ factor }} * {{ factor }} as {{ factor }}_contribution
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from factors
 )

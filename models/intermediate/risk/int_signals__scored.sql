@@ -68,16 +68,16 @@ windowed as (
 ),
 
 resolutions as (
-    select distinct
-        negative.signal_id
+    select distinct negative.signal_id
     from windowed as negative
     inner join windowed as positive
         on negative.customer_id = positive.customer_id
-        and positive.detected_at >= negative.detected_at
+        and negative.detected_at <= positive.detected_at
         and positive.in_window
     inner join signal_types
         on positive.signal_type = signal_types.signal_type
-    where negative.polarity = 'negative'
+    where
+        negative.polarity = 'negative'
         and negative.in_window
         and {{ delimited_contains("coalesce(signal_types.resolves_signal_types, '')", '|', 'negative.signal_type') }}
 ),

@@ -41,7 +41,8 @@ evaluated as (
         count(distinct customer_id) as customers,
         count(distinct case when is_holdout = 1 then customer_id end) as holdout_customers
     from evaluated_customers
-    group by grouping sets ((), (policy_version))
+    -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS: the parse error is silenced on its line only
+    group by grouping sets ((), (policy_version))  -- noqa: PRS
 ),
 
 eligible as (
@@ -63,13 +64,20 @@ eligible as (
         count(case when arm = 'control' then customer_id end) as holdout_customers
     from units
     where method = 'randomized'
-    group by grouping sets ((), (recommended_action), (segment), (policy_version))
+    -- as above (GROUPING SETS)
+    group by grouping sets ((), (recommended_action), (segment), (policy_version))  -- noqa: PRS
 ),
 
 frame as (
-    select 'evaluated' as population, 'overall' as grouping_name, 'all' as grouping_value
+    select
+        'evaluated' as population,
+        'overall' as grouping_name,
+        'all' as grouping_value
     union all
-    select 'eligible' as population, 'overall' as grouping_name, 'all' as grouping_value
+    select
+        'eligible' as population,
+        'overall' as grouping_name,
+        'all' as grouping_value
 ),
 
 counted as (
@@ -100,14 +108,15 @@ tested as (
         parameters.experiment_config_hash,
         complete.customers * parameters.holdout_share as expected_holdout_customers,
         case
-            when complete.customers > 0 and parameters.holdout_share > 0 and parameters.holdout_share < 1 then
-                power(complete.holdout_customers - complete.customers * parameters.holdout_share, 2)
+            when complete.customers > 0 and parameters.holdout_share > 0 and parameters.holdout_share < 1
+                then
+                    power(complete.holdout_customers - complete.customers * parameters.holdout_share, 2)
                     / (complete.customers * parameters.holdout_share)
-                + power(
-                    (complete.customers - complete.holdout_customers)
+                    + power(
+                        (complete.customers - complete.holdout_customers)
                         - complete.customers * (1 - parameters.holdout_share),
-                    2
-                ) / (complete.customers * (1 - parameters.holdout_share))
+                        2
+                    ) / (complete.customers * (1 - parameters.holdout_share))
         end as chi_square,
         -- Pearson's approximation needs about 5 expected customers in each arm
         complete.customers * least(parameters.holdout_share, 1 - parameters.holdout_share) >= 5

@@ -70,11 +70,20 @@ latest_dq_run as (
 ),
 
 measurements as (
-    select 'success_rate' as metric, max(success_rate) as measured_value from current_kpis
+    select
+        'success_rate' as metric,
+        max(success_rate) as measured_value
+    from current_kpis
     union all
-    select 'override_rate' as metric, max(override_rate) as measured_value from current_kpis
+    select
+        'override_rate' as metric,
+        max(override_rate) as measured_value
+    from current_kpis
     union all
-    select 'data_completeness' as metric, max(data_completeness) as measured_value from current_kpis
+    select
+        'data_completeness' as metric,
+        max(data_completeness) as measured_value
+    from current_kpis
     union all
     select
         'skipped_bad_data_share' as metric,
@@ -86,7 +95,10 @@ measurements as (
         {{ kpi_ratio('failed_runs', 'runs') }} as measured_value
     from run_summary
     union all
-    select 'dq_error_count' as metric, max(dq_error_count) as measured_value from latest_dq_run
+    select
+        'dq_error_count' as metric,
+        max(dq_error_count) as measured_value
+    from latest_dq_run
     union all
     select
         'srm_flagged_populations' as metric,
@@ -98,7 +110,9 @@ measurements as (
     from sample_ratio
     where grouping_name in ('overall', 'policy_version')
     union all
-    select 'churn_risk_effect_ci_lower' as metric, max(ci_lower) as measured_value
+    select
+        'churn_risk_effect_ci_lower' as metric,
+        max(ci_lower) as measured_value
     from treatment_effects
     where
         method = 'randomized'

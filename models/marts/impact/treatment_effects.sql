@@ -116,6 +116,12 @@ combined as (
     group by method, metric, grouping_name, grouping_value
 ),
 
+methods as (
+    select 'randomized' as method
+    union all
+    select 'observational' as method
+),
+
 -- every method x metric has an overall row, even with no units at all
 frame as (
     select
@@ -124,15 +130,17 @@ frame as (
         'overall' as grouping_name,
         'all' as grouping_value
     from impact_metrics
-    cross join (
-        select 'randomized' as method
-        union all
-        select 'observational' as method
-    ) as methods
+    cross join methods
 ),
 
 framed as (
     select
+        combined.raw_mean_treated,
+        combined.raw_mean_control,
+        combined.matched_mean_treated,
+        combined.matched_mean_control,
+        combined.squared_standard_error,
+        combined.satterthwaite_denominator,
         coalesce(combined.method, frame.method) as method,
         coalesce(combined.metric, frame.metric) as metric,
         coalesce(combined.grouping_name, frame.grouping_name) as grouping_name,
@@ -144,13 +152,7 @@ framed as (
         coalesce(combined.measured_treated, 0) as measured_treated,
         coalesce(combined.measured_control, 0) as measured_control,
         coalesce(combined.n_treated, 0) as n_treated,
-        coalesce(combined.n_control, 0) as n_control,
-        combined.raw_mean_treated,
-        combined.raw_mean_control,
-        combined.matched_mean_treated,
-        combined.matched_mean_control,
-        combined.squared_standard_error,
-        combined.satterthwaite_denominator
+        coalesce(combined.n_control, 0) as n_control
     from combined
     full outer join frame
         on combined.method = frame.method
@@ -174,8 +176,11 @@ estimated as (
         parameters.experiment_config_hash,
         sample_ratio.p_value as srm_p_value,
         sample_ratio.is_sample_ratio_mismatch,
-        framed.n_treated >= parameters.min_sample_per_arm
-            and framed.n_control >= parameters.min_sample_per_arm as has_enough_data,
+        as_of.as_of_date,
+        (
+            framed.n_treated >= parameters.min_sample_per_arm
+            and framed.n_control >= parameters.min_sample_per_arm
+        ) as has_enough_data,
         case
             when framed.method = 'randomized' and impact_metrics.metric_type = 'proportion' then 'newcombe_wilson'
             when framed.method = 'randomized' then 'welch_t'
@@ -192,6 +197,7 @@ estimated as (
     inner join impact_metrics
         on framed.metric = impact_metrics.metric
     cross join parameters
+    cross join as_of
     left join sample_ratio
         on framed.method = 'randomized'
         and framed.grouping_name = sample_ratio.grouping_name
@@ -204,16 +210,24 @@ with_critical as (
         {{ t_quantile('z_confidence', 'welch_degrees_of_freedom') }} as critical_value,
         point_effect / nullif(point_standard_error, 0) as test_statistic,
         -- pooled two-proportion z statistic (randomized proportions)
-        case when metric_type = 'proportion' then
-            point_effect / nullif(
-                sqrt(greatest(
-                    0.0,
-                    ((n_treated * matched_mean_treated + n_control * matched_mean_control) / nullif(n_treated + n_control, 0))
-                    * (1 - (n_treated * matched_mean_treated + n_control * matched_mean_control) / nullif(n_treated + n_control, 0))
-                    * (1.0 / nullif(n_treated, 0) + 1.0 / nullif(n_control, 0))
-                )),
-                0
-            )
+        case
+            when metric_type = 'proportion'
+                then point_effect / nullif(
+                    sqrt(greatest(
+                        0.0,
+                        (
+                            (n_treated * matched_mean_treated + n_control * matched_mean_control)
+                            / nullif(n_treated + n_control, 0)
+                        )
+                        * (
+                            1
+                            - (n_treated * matched_mean_treated + n_control * matched_mean_control)
+                            / nullif(n_treated + n_control, 0)
+                        )
+                        * (1.0 / nullif(n_treated, 0) + 1.0 / nullif(n_control, 0))
+                    )),
+                    0
+                )
         end as pooled_z_statistic
     from estimated
 ),
@@ -222,18 +236,34 @@ intervals as (
     select
         *,
         case
-            when interval_method = 'newcombe_wilson' then
-                point_effect - sqrt(
-                    power(matched_mean_treated - {{ wilson_lower('matched_mean_treated', 'n_treated', 'z_confidence') }}, 2)
-                    + power({{ wilson_upper('matched_mean_control', 'n_control', 'z_confidence') }} - matched_mean_control, 2)
+            when interval_method = 'newcombe_wilson'
+                then point_effect - sqrt(
+                    power(
+                        matched_mean_treated
+                        - {{ wilson_lower('matched_mean_treated', 'n_treated', 'z_confidence') }},
+                        2
+                    )
+                    + power(
+                        {{ wilson_upper('matched_mean_control', 'n_control', 'z_confidence') }}
+                        - matched_mean_control,
+                        2
+                    )
                 )
             else point_effect - critical_value * point_standard_error
         end as interval_lower,
         case
-            when interval_method = 'newcombe_wilson' then
-                point_effect + sqrt(
-                    power({{ wilson_upper('matched_mean_treated', 'n_treated', 'z_confidence') }} - matched_mean_treated, 2)
-                    + power(matched_mean_control - {{ wilson_lower('matched_mean_control', 'n_control', 'z_confidence') }}, 2)
+            when interval_method = 'newcombe_wilson'
+                then point_effect + sqrt(
+                    power(
+                        {{ wilson_upper('matched_mean_treated', 'n_treated', 'z_confidence') }}
+                        - matched_mean_treated,
+                        2
+                    )
+                    + power(
+                        matched_mean_control
+                        - {{ wilson_lower('matched_mean_control', 'n_control', 'z_confidence') }},
+                        2
+                    )
                 )
             else point_effect + critical_value * point_standard_error
         end as interval_upper,
@@ -245,8 +275,10 @@ intervals as (
         end as point_p_value,
         (critical_value + z_power) * point_standard_error as point_mde,
         -- the per-unit variance of a balanced two-arm design with the same standard error
-        point_standard_error * point_standard_error
-            / nullif(1.0 / nullif(n_treated, 0) + 1.0 / nullif(n_control, 0), 0) as equivalent_unit_variance
+        (
+            point_standard_error * point_standard_error
+            / nullif(1.0 / nullif(n_treated, 0) + 1.0 / nullif(n_control, 0), 0)
+        ) as equivalent_unit_variance
     from with_critical
 ),
 
@@ -286,7 +318,10 @@ final as (
             as mean_control,
         cast(case when has_enough_data then point_effect end as double) as effect,
         cast(
-            case when has_enough_data and abs(matched_mean_control) > 1e-12 then point_effect / abs(matched_mean_control) end
+            case
+                when has_enough_data and abs(matched_mean_control) > 1e-12
+                    then point_effect / abs(matched_mean_control)
+            end
             as double
         ) as relative_effect,
         cast(case when has_enough_data then interval_lower end as double) as ci_lower,
@@ -311,41 +346,47 @@ final as (
         cast(status as {{ string_type() }}) as status,
         cast(
             case status
-                when 'not_measurable' then
-                    'not measurable: ' || metric || ' is recorded only in the outcome of an intervention, and control'
-                    || ' customers get none; the treated mean is descriptive only'
-                when 'insufficient_data' then
-                    'insufficient data: '
-                    || case
-                        when units_treated + units_control = 0 and method = 'randomized'
-                            then 'no experiment units yet (the policy has made no act or holdout decision); '
-                        when units_treated + units_control = 0
-                            then 'no experiment units yet (customer_risk_history needs a second as-of date for a study window); '
-                        else ''
-                    end
- || cast(n_treated as {{ string_type() }}) || ' treated and '
-                    || cast(n_control as {{ string_type() }}) || ' control units with a measured outcome'
-                    || case when strata_total > 1 then ' in matched strata' else '' end
-                    || ', fewer than the ' || cast(min_sample_per_arm as {{ string_type() }})
-                    || ' per arm needed; no effect is estimated'
-                when 'sample_ratio_mismatch' then
-                    'not trustworthy: the holdout split does not match the configured share (sample ratio mismatch),'
-                    || ' so the arms are not comparable'
-                when 'significant_improvement' then
-                    'significant improvement at the ' || {{ percent_text }}
-                    || '% level: the interval excludes 0'
-                when 'significant_harm' then
-                    'significant harm at the ' || {{ percent_text }}
-                    || '% level: the interval excludes 0 on the wrong side'
+                when 'not_measurable'
+                    then
+                        'not measurable: ' || metric || ' is recorded only in the outcome of an intervention, and'
+                        || ' control customers get none; the treated mean is descriptive only'
+                when 'insufficient_data'
+                    then
+                        'insufficient data: '
+                        || case
+                            when units_treated + units_control = 0 and method = 'randomized'
+                                then 'no experiment units yet (the policy has made no act or holdout decision); '
+                            when units_treated + units_control = 0
+                                then
+                                    'no experiment units yet (customer_risk_history needs a second as-of date'
+                                    || ' for a study window); '
+                            else ''
+                        end
+                        || cast(n_treated as {{ string_type() }}) || ' treated and '
+                        || cast(n_control as {{ string_type() }}) || ' control units with a measured outcome'
+                        || case when strata_total > 1 then ' in matched strata' else '' end
+                        || ', fewer than the ' || cast(min_sample_per_arm as {{ string_type() }})
+                        || ' per arm needed; no effect is estimated'
+                when 'sample_ratio_mismatch'
+                    then
+                        'not trustworthy: the holdout split does not match the configured share (sample ratio'
+                        || ' mismatch), so the arms are not comparable'
+                when 'significant_improvement'
+                    then
+                        'significant improvement at the ' || {{ percent_text }}
+                        || '% level: the interval excludes 0'
+                when 'significant_harm'
+                    then
+                        'significant harm at the ' || {{ percent_text }}
+                        || '% level: the interval excludes 0 on the wrong side'
                 else
                     'no significant effect at the ' || {{ percent_text }}
                     || '% level: the interval includes 0; effects smaller than the mde cannot be ruled out'
             end as {{ string_type() }}
         ) as conclusion,
         cast(experiment_config_hash as {{ string_type() }}) as experiment_config_hash,
-        cast(as_of.as_of_date as date) as as_of_date
+        cast(as_of_date as date) as as_of_date
     from classified
-    cross join as_of
 )
 
 select * from final

@@ -45,9 +45,8 @@ intervention_kpis as (
         {{ kpi_intervention_aggregates() }}
     from stage_list
     left join intervention_outcomes
-        on
-            stage_list.journey_stage = intervention_outcomes.journey_stage
-            or (stage_list.journey_stage is null and intervention_outcomes.journey_stage is null)
+        on stage_list.journey_stage = intervention_outcomes.journey_stage
+        or (stage_list.journey_stage is null and intervention_outcomes.journey_stage is null)
     group by stage_list.journey_stage
 ),
 
@@ -71,9 +70,8 @@ final as (
         cast(kpi_parameters.kpi_config_hash as {{ string_type() }}) as kpi_config_hash
     from stage_list
     inner join intervention_kpis
-        on
-            stage_list.journey_stage = intervention_kpis.journey_stage
-            or (stage_list.journey_stage is null and intervention_kpis.journey_stage is null)
+        on stage_list.journey_stage = intervention_kpis.journey_stage
+        or (stage_list.journey_stage is null and intervention_kpis.journey_stage is null)
     cross join customer_counts
     cross join as_of
     cross join kpi_parameters

@@ -38,10 +38,23 @@ deltas as (
         {%- for factor in risk_factor_names() %}
         risk_scores.{{ factor }}_contribution - previous.{{ factor }}_contribution as {{ factor }}_delta,
         {%- endfor %}
-        previous.scoring_config_hash is distinct from risk_scores.scoring_config_hash as is_config_changed
+        -- in brackets: sqlfluff's parser takes the `from` of a bare `is distinct from` in a select list for the
+        -- FROM clause
+        (previous.scoring_config_hash is distinct from risk_scores.scoring_config_hash) as is_config_changed
     from risk_scores
     left join previous
         on risk_scores.customer_id = previous.customer_id
+),
+
+largest_deltas as (
+    select
+        *,
+        greatest(
+            {%- for factor in risk_factor_names() %}
+            abs({{ factor }}_delta){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as largest_abs_delta
+    from deltas
 ),
 
 explained as (
@@ -50,12 +63,10 @@ explained as (
         case
             when previous_as_of_date is null then null
             {%- for factor in risk_factor_names() %}
-            when abs({{ factor }}_delta) >= greatest(
-                {%- for other in risk_factor_names() %}abs({{ other }}_delta){{ ", " if not loop.last }}{% endfor -%}
-            ) then '{{ factor }}'
+            when abs({{ factor }}_delta) >= largest_abs_delta then '{{ factor }}'
             {%- endfor %}
         end as top_moving_factor
-    from deltas
+    from largest_deltas
 ),
 
 final as (
@@ -96,9 +107,10 @@ final as (
                     || cast(previous_as_of_date as {{ string_type() }}) || ', mostly ' || top_moving_factor || ' ('
                     || case
                         {%- for factor in risk_factor_names() %}
-                        when top_moving_factor = '{{ factor }}' then
-                            case when {{ factor }}_delta > 0 then '+' else '' end
-                            || cast(round({{ factor }}_delta, 3) as {{ string_type() }})
+                        when top_moving_factor = '{{ factor }}'
+                            then
+                                case when {{ factor }}_delta > 0 then '+' else '' end
+                                || cast(round({{ factor }}_delta, 3) as {{ string_type() }})
                         {%- endfor %}
                     end || ')'
                     || case when is_config_changed then '; the scoring config changed' else '' end

@@ -10,6 +10,17 @@ bands as (
     select * from {{ ref('ref_risk_bands') }}
 ),
 
+contributions as (
+    select
+        *,
+        greatest(
+            {%- for factor in risk_factor_names() %}
+            {{ factor }}_contribution{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as largest_contribution
+    from risk_factors
+),
+
 scored as (
     select
         *,
@@ -24,12 +35,10 @@ scored as (
         {#- the factor with the largest contribution; ties go to the earlier factor in risk_factor_names() -#}
         case
             {%- for factor in risk_factor_names() %}
-            when {{ factor }}_contribution >= greatest(
-                {%- for other in risk_factor_names() %}{{ other }}_contribution{{ ", " if not loop.last }}{% endfor -%}
-            ) then '{{ factor }}'
+            when {{ factor }}_contribution >= largest_contribution then '{{ factor }}'
             {%- endfor %}
         end as top_risk_factor
-    from risk_factors
+    from contributions
 ),
 
 final as (

@@ -27,7 +27,10 @@ per_customer as (
         count(*) filter (where in_window and polarity = 'negative' and not is_resolved) as active_negative_count,
         count(*) filter (where in_window and polarity = 'positive') as active_positive_count,
         1 - exp(sum(
-            case when polarity = 'negative' and not is_resolved then ln(1 - least(effective_strength, 0.999999)) else 0 end
+            case
+                when polarity = 'negative' and not is_resolved then ln(1 - least(effective_strength, 0.999999))
+                else 0
+            end
         )) as negative_pressure,
         1 - exp(sum(
             case when polarity = 'positive' then ln(1 - least(effective_strength, 0.999999)) else 0 end
