@@ -97,7 +97,8 @@ def classify_dbt_failure(result: DbtResult) -> int:
     "Feed '"; DuckDB's own JSON errors); anything else is machinery. (The words "on-run-start" are not a sign:
     dbt's log names the hook on every run, so a DuckDB failure deep in a 10M build was once called bad input.)"""
     text = "\n".join(result.failures) or result.output
-    if "Config seeds/" in text:  # a model that refuses its config names the file (assert_true, macros/cross_db)
+    # a model that refuses its config names the file (assert_true, macros/cross_db/types.sql)
+    if "Config seeds/" in text:
         return EXIT_USAGE
     signs = ("Malformed JSON", "No files found that match", "Feed '")
     return EXIT_BAD_INPUT if any(sign in text for sign in signs) else EXIT_MACHINERY

@@ -79,8 +79,8 @@ pivoted as (
     from parameters
 ),
 
-{#- The weights must sum to 1 so that risk_score stays in [0, 1]: the build stops here, naming the file and the
-    sum, rather than scoring every customer with them. -#}
+-- The weights must sum to 1 so that risk_score stays in [0, 1]: the build stops here, naming the file and the
+-- sum, rather than scoring every customer with them.
 weights as (
     select
         {%- for factor in risk_factor_names() %}
