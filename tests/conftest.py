@@ -1,10 +1,21 @@
-"""Shared fixtures: real dbt builds on temporary DuckDB files (no mocks)."""
+"""Shared fixtures: real dbt builds on temporary DuckDB files (no mocks).
+
+What the session shares, and why (a dbt parse costs ~5-9 s, a build of the sample ~10 s):
+
+- ``dbt_target``: one dbt target folder for every dbt command of the session (of each xdist worker). dbt runs
+  in this process with the run settings as environment variables (journey/dbt_session.py, as `journey run`
+  does), so the project is parsed in full once and every later command re-parses only the files that read a
+  changed setting (partial parsing). A test that passes ``--vars`` (a full re-parse) uses its own target.
+- ``sample_db``: the bundled sample, built once (every model, data test and unit test). Tests read it, or
+  take a private copy with ``copy_db`` instead of building the sample again.
+- dbt's debug log goes to the session's temporary folder, not logs/ (two xdist workers would share it).
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -41,31 +52,59 @@ def query(db: Path, sql: str) -> list[tuple]:
         return connection.sql(sql).fetchall()
 
 
+def copy_db(db: Path, folder: Path) -> Path:
+    """A private copy of a built database in `folder`, under the same file name: dbt-duckdb's views name their
+    database by the file's stem, so a renamed copy would break every view."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(db, folder / db.name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_log_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's debug log (DBT_LOG_PATH) in the session's folder: logs/ of the checkout stays untouched."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_LOG_PATH", str(tmp_path_factory.mktemp("dbt-logs")))
+        yield
+
+
+@pytest.fixture(scope="session")
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's one dbt target folder (see the module docstring): its partial_parse.msgpack is reused."""
+    return tmp_path_factory.mktemp("dbt") / "target"
+
+
 @pytest.fixture
-def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
-    """Run `dbt build` into a database under tmp_path; targets stay out of the repo."""
+def dbt_build(dbt_target: Path) -> Callable[..., DbtResult]:
+    """Run `dbt build` into a database of the test's choosing, with the session's target folder."""
 
     def build(
-        db: Path, input_dir: Path = SAMPLE_DIR, *, as_of: str | None = None, args: list[str] | None = None
+        db: Path,
+        input_dir: Path = SAMPLE_DIR,
+        *,
+        as_of: str | None = None,
+        args: list[str] | None = None,
+        load_mode: str | None = None,
+        feed_file_pattern: str | None = None,
     ) -> DbtResult:
         return run_dbt(
             ["build", *(args or [])],
             db=db,
             input_dir=input_dir,
             as_of=as_of,
-            target_path=tmp_path / "target",
+            target_path=dbt_target,
             echo=False,
+            load_mode=load_mode,
+            feed_file_pattern=feed_file_pattern,
         )
 
     return build
 
 
 @pytest.fixture(scope="session")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample, built once per test session. Treat it as read-only."""
-    folder = tmp_path_factory.mktemp("sample")
-    db = folder / "sample.duckdb"
-    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=folder / "target", echo=False)
+def sample_db(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Path:
+    """The bundled sample, built once per test session. Treat it as read-only (``copy_db`` for a copy)."""
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
     assert result.ok, result.output[-4000:]
     return db
 
