@@ -1,6 +1,6 @@
 """Shared fixtures: real dbt builds on temporary DuckDB files (no mocks).
 
-What the session shares, and why (a dbt parse costs ~5-9 s, a build of the sample ~10 s):
+What the session shares, and why (a full dbt parse costs ~5-9 s, a build of the sample ~10-15 s):
 
 - ``dbt_target``: one dbt target folder for every dbt command of the session (of each xdist worker). dbt runs
   in this process with the run settings as environment variables (journey/dbt_session.py, as `journey run`
@@ -8,12 +8,18 @@ What the session shares, and why (a dbt parse costs ~5-9 s, a build of the sampl
   changed setting (partial parsing). A test that passes ``--vars`` (a full re-parse) uses its own target.
 - ``sample_db``: the bundled sample, built once (every model, data test and unit test). Tests read it, or
   take a private copy with ``copy_db`` instead of building the sample again.
+- Under pytest-xdist (pyproject.toml: two workers) the first worker to need the sample builds it into the
+  run's shared folder, under a file lock; every worker then works on its own copy of that file, and starts its
+  target folder from the builder's saved parse.
 - dbt's debug log goes to the session's temporary folder, not logs/ (two xdist workers would share it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,10 +73,37 @@ def _dbt_log_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> 
         yield
 
 
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The folder all xdist workers of this run share (the parent of each worker's temporary folder); None
+    when pytest runs without workers (the parent is then shared with other pytest runs on the machine)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` among the workers (released when the block ends)."""
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's one dbt target folder (see the module docstring): its partial_parse.msgpack is reused."""
-    return tmp_path_factory.mktemp("dbt") / "target"
+    target = tmp_path_factory.mktemp("dbt") / "target"
+    shared = _shared_folder(tmp_path_factory)
+    if shared is not None:
+        with _locked(shared / "sample.lock"):
+            saved = shared / "sample" / "partial_parse.msgpack"
+            if saved.exists():
+                target.mkdir()
+                shutil.copy(saved, target / saved.name)
+    return target
 
 
 @pytest.fixture
@@ -100,13 +133,28 @@ def dbt_build(dbt_target: Path) -> Callable[..., DbtResult]:
     return build
 
 
+def _build_sample(db: Path, target: Path) -> None:
+    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=target, echo=False)
+    assert result.ok, result.output[-4000:]
+
+
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Path:
     """The bundled sample, built once per test session. Treat it as read-only (``copy_db`` for a copy)."""
-    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
-    assert result.ok, result.output[-4000:]
-    return db
+    folder = tmp_path_factory.mktemp("sample")
+    shared = _shared_folder(tmp_path_factory)
+    if shared is None:
+        _build_sample(folder / "sample.duckdb", dbt_target)
+        return folder / "sample.duckdb"
+    with _locked(shared / "sample.lock"):
+        if not (shared / "sample").exists():  # the first worker here builds it (a failed build leaves none)
+            building = shared / "sample-building"
+            shutil.rmtree(building, ignore_errors=True)
+            building.mkdir()
+            _build_sample(building / "sample.duckdb", dbt_target)
+            shutil.copy(dbt_target / "partial_parse.msgpack", building / "partial_parse.msgpack")
+            building.rename(shared / "sample")
+    return copy_db(shared / "sample" / "sample.duckdb", folder)
 
 
 @pytest.fixture
