@@ -1,7 +1,10 @@
 """`journey bench` end to end: the whole pipeline and the floor at one size; no timing assertions.
 
-`make test` runs it at 1,000 customers, enough to check the wiring (every stage timed, the floor run, the markdown
-and its JSON written); `journey bench --smoke` (10,000 customers) is the slow test (`make test-slow`)."""
+`make test` runs it at 1,000 customers, enough to check the wiring (every stage timed, the floor run, the
+markdown and its JSON written); `journey bench --smoke` (10,000 customers) is the slow test (make test-slow).
+
+The benchmark's cache folder is the session's dbt folder (tests/conftest.py ``dbt_target`` is <cache>/target,
+where the benchmark keeps its dbt target), so the benchmark reuses the session's parse of the project."""
 
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ import pytest
 from journey import bench
 
 
-def run_bench(tmp_path: Path, *argv: str) -> str:
+def run_bench(tmp_path: Path, dbt_target: Path, *argv: str) -> str:
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     output = tmp_path / "benchmarks.md"
-    args = parser.parse_args([*argv, "--cache-dir", str(tmp_path / "cache"), "--output", str(output)])
+    args = parser.parse_args([*argv, "--cache-dir", str(dbt_target.parent), "--output", str(output)])
     assert bench.run(args) == 0
     return output.read_text()
 
@@ -41,14 +44,14 @@ def assert_every_stage(text: str, customers: int, command: str) -> None:
     assert payload["meta"]["versions"]["duckdb"]
 
 
-def test_bench_writes_every_stage(tmp_path: Path) -> None:
-    text = run_bench(tmp_path, "--sizes", "1000")
+def test_bench_writes_every_stage(tmp_path: Path, dbt_target: Path) -> None:
+    text = run_bench(tmp_path, dbt_target, "--sizes", "1000")
     assert_every_stage(text, 1_000, "journey bench --sizes 1000")
 
 
 @pytest.mark.slow
-def test_bench_smoke_writes_every_stage(tmp_path: Path) -> None:
-    text = run_bench(tmp_path, "--smoke")
+def test_bench_smoke_writes_every_stage(tmp_path: Path, dbt_target: Path) -> None:
+    text = run_bench(tmp_path, dbt_target, "--smoke")
     assert_every_stage(text, 10_000, "journey bench --smoke")
 
 
