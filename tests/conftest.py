@@ -33,6 +33,15 @@ SAMPLE_DIR = PROJECT_DIR / "seeds"
 FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
 
 
+# Collected first: with pytest-xdist (one test file per worker) the longest file starts at once and the other
+# worker takes the rest meanwhile; last, it kept one worker busy long after the other had finished.
+LONGEST_FIRST = ("test_run.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the order within stays
+
+
 def load_sample(feed: str) -> list[dict]:
     return json.loads((SAMPLE_DIR / f"{feed}.json").read_text())
 
