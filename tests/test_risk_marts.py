@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import copy_db, load_sample, query, write_feeds
 
-# customer_risk_changes and everything upstream of it (staging, journey, signals, scores, history), with tests.
+# customer_risk_changes and everything upstream (staging, journey, signals, scores, history), with tests.
 RISK = ["--select", "+customer_risk_changes"]
 
 

@@ -14,7 +14,7 @@ from journey.dbt_session import DbtSession
 from tests.conftest import FEEDS, SAMPLE_DIR, copy_db, load_sample, query, write_feeds
 
 SAMPLE_COUNTS = {"customers": 10, "journey_state_log": 10, "signals": 12, "interventions": 8, "outcomes": 6}
-# The staging layer and the quality tables about it; cautious: no test of a model downstream that is not built.
+# The staging layer and the quality tables about it; cautious: no test of a downstream model not built.
 STAGED = [
     "--select",
     "+path:models/staging",
