@@ -27,6 +27,11 @@ test-spark: $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	$(BIN)/python -m pytest -m spark
 
+# The slow tests that `make test` leaves out (pyproject.toml: marker `slow`), e.g. the benchmark at 10,000 customers.
+.PHONY: test-slow
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
 # Any finding fails (make test runs this first). sqlfluff: .sqlfluff (jinja templater, two processes).
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -68,9 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    return run_dbt(
-        ["build", *args.dbt_args], db=args.db, input_dir=args.input_dir, as_of=args.as_of
-    ).returncode
+    # dbt runs in this process, as in `journey run` (journey/dbt_session.py); `--` ends journey's own options
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    return run_dbt(["build", *dbt_args], db=args.db, input_dir=args.input_dir, as_of=args.as_of).returncode
 
 
 def cmd_dq(args: argparse.Namespace) -> int:
@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="dbt build only (extra arguments go to dbt)")
     _add_inputs(build)
-    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments, e.g. -s staging")
+    build.add_argument(
+        "dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments after --, e.g. -- -s staging"
+    )
     build.set_defaults(func=cmd_build)
 
     from expectations.cli import add_arguments as add_dq_arguments

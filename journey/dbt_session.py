@@ -1,13 +1,22 @@
-"""dbt inside this process, the project parsed once per run.
+"""dbt inside this process: the one way this project runs dbt (`journey run`, `journey build`, the tests).
 
-`journey run` calls dbt twice (the build, then the models downstream of the policy). Each `dbt` process pays
-its start-up (imports, adapter registration: ~2 s) and a parse of the project: a full parse (~8-10 s on this
-project) whenever the --vars differ from the last parse, which they do on every scheduled run (a new input
-folder or date). Here the project is parsed once with dbt's documented programmatic entry point, `dbtRunner`,
-and the parsed manifest is handed to every later command of the same run (same vars, same files).
+Each `dbt` process would pay its start-up (imports, adapter registration: ~2 s) and a parse of the project: a
+full parse (~5-10 s on this project) whenever the --vars differ from the last parse, which they would on every
+scheduled run (a new input folder or date). Here dbt runs through its documented programmatic entry point,
+`dbtRunner`, in this process; the run settings (input folder, as_of_date, load mode, file pattern) go to dbt
+as the environment variables that macros/run_settings.sql reads, so that dbt's partial parsing (the target
+folder's partial_parse.msgpack) re-parses only the files that read a changed setting. A session parses the
+project once and hands the parsed manifest to every later command (same settings, same files): `journey run`
+calls dbt twice (the build, then the models downstream of the policy).
+
+``extra_vars`` (dbt ``--vars``) still work and win over the environment variables (run_settings.sql), but a
+change of --vars makes dbt parse the whole project again: keep them for what has no environment variable (e.g.
+``feed_blob_limit_bytes``) and give such sessions their own target folder, so that the next session's partial
+parse is not thrown away. The parse gets the command's own --vars, --target and --profile too.
 
 Output: dbt's own terminal log is switched off; every event's message is collected instead (``DbtResult``'s
-``output`` holds the lines dbt would have printed), so failures are classified and shown as before.
+``output`` holds the lines dbt would have printed, and ``echo`` prints them as they come), so failures are
+classified and shown as before.
 
 The DuckDB database is released after every command: dbt-duckdb keeps its database open in a class-level
 environment, which would otherwise hold the working file while the next stage (data quality, the policy) opens
@@ -17,6 +26,7 @@ it, and keep it open while the run publishes it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -29,10 +39,13 @@ __all__ = ["DbtSession"]
 
 # The message levels dbt prints to the terminal at its default log level.
 _SHOWN_LEVELS = frozenset({"info", "warn", "error"})
+# Options of a command that change what the parse produces: the session's parse gets them too.
+_PARSE_OPTIONS = frozenset({"--vars", "--target", "-t", "--profile"})
 
 
 class DbtSession:
-    """Run dbt commands in-process against one database with one set of vars; parse once, reuse the manifest."""
+    """Run dbt commands in-process against one database with one set of settings; parse once, reuse the
+    manifest."""
 
     def __init__(
         self,
@@ -43,6 +56,8 @@ class DbtSession:
         target_path: Path | None = None,
         load_mode: str | None = None,
         feed_file_pattern: str | None = None,
+        extra_vars: dict[str, Any] | None = None,
+        echo: bool = False,
     ) -> None:
         # Run settings go in as environment variables, not --vars (see macros/run_settings.sql): an empty
         # value means "not set", so a variable left in the caller's environment cannot leak into the run.
@@ -56,19 +71,23 @@ class DbtSession:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         self._common = [] if target_path is None else ["--target-path", str(target_path)]
+        self._vars = [] if not extra_vars else ["--vars", json.dumps(extra_vars)]
+        self._echo = echo
         self._manifest: Any = None
 
     def invoke(self, args: list[str]) -> DbtResult:
         """Run one dbt command (e.g. ``["build", "--select", "..."]``); the first call parses the project."""
         lines: list[str] = []
+        command = [*args, *self._vars]
         with _environment(self._env), contextlib.chdir(PROJECT_DIR):
             try:
                 if self._manifest is None:
-                    parsed = self._run(["parse"], lines)
+                    # no manifest.json from the parse: the command writes it (with what it compiled)
+                    parsed = self._run(["parse", "--no-write-json", *_parse_options(command)], lines)
                     if not parsed.success or parsed.result is None:
-                        return _result(parsed, lines)
+                        return self._result(parsed, lines)
                     self._manifest = parsed.result
-                return _result(self._run(args, lines), lines)
+                return self._result(self._run(command, lines), lines)
             finally:
                 _release_duckdb()
 
@@ -78,29 +97,33 @@ class DbtSession:
         def collect(event: Any) -> None:
             if event.info.level in _SHOWN_LEVELS and event.info.msg:
                 lines.append(event.info.msg)
+                if self._echo:
+                    print(event.info.msg, flush=True)
 
         runner = dbtRunner(manifest=self._manifest, callbacks=[collect])
         # Nothing on the terminal (the run prints its own summary); logs/dbt.log gets dbt's usual debug log.
         return runner.invoke([*args, *self._common, "--log-level", "none", "--log-level-file", "debug"])
 
-
-def _result(outcome: Any, lines: list[str]) -> DbtResult:
-    if outcome.exception is not None:
-        lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
-    executed: dict[str, int] = {}
-    failures: list[str] = []
-    for node_result in getattr(outcome.result, "results", None) or []:
-        kind = node_result.node.unique_id.split(".")[0]
-        executed[kind] = executed.get(kind, 0) + 1
-        if str(node_result.status) in _FAILED:
-            node = node_result.node
-            failures.append(
-                f"{kind} {node.name} ({node.original_file_path}): {failure_text(node_result.message)}"
-            )
-    if outcome.exception is not None:
-        failures.append(failure_text(str(outcome.exception)))
-    return DbtResult(0 if outcome.success else 1, "\n".join(lines) + "\n", executed, tuple(failures))
-
+    def _result(self, outcome: Any, lines: list[str]) -> DbtResult:
+        if outcome.exception is not None:
+            lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
+            if self._echo:
+                print(lines[-1], flush=True)
+        executed: dict[str, int] = {}
+        failures: list[str] = []
+        for node_result in getattr(outcome.result, "results", None) or []:
+            kind = node_result.node.unique_id.split(".")[0]
+            executed[kind] = executed.get(kind, 0) + 1
+            if str(node_result.status) in _FAILED:
+                node = node_result.node
+                failures.append(
+                    f"{kind} {node.name} ({node.original_file_path}): {failure_text(node_result.message)}"
+                )
+        if outcome.exception is not None:
+            failures.append(failure_text(str(outcome.exception)))
+        # the dbt command's exit codes: 0 ok, 1 a node or test failed, 2 an error (usage, compilation, ...)
+        returncode = 0 if outcome.success else 2 if outcome.exception is not None else 1
+        return DbtResult(returncode, "\n".join(lines) + "\n", executed, tuple(failures))
 
 # dbt's node statuses that fail a command (RunStatus.Error, TestStatus.Fail / Error)
 _FAILED = frozenset({"error", "fail", "runtime error"})
@@ -116,6 +139,20 @@ def failure_text(message: str | None) -> str:
         if text and not _HEADERS.match(text):
             return text
     return _ANSI.sub("", message or "").strip() or "failed (no message)"
+
+
+def _parse_options(args: list[str]) -> list[str]:
+    """The options of `args` that change the parse (--vars, --target, --profile), as `--name value` pairs."""
+    kept: list[str] = []
+    for index, arg in enumerate(args):
+        name = arg.split("=", 1)[0]
+        if name not in _PARSE_OPTIONS:
+            continue
+        if "=" in arg:
+            kept.append(arg)
+        elif index + 1 < len(args):
+            kept += [arg, args[index + 1]]
+    return kept
 
 
 @contextlib.contextmanager

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ class DbtResult:
 
     returncode: int
     output: str
-    # how many nodes of each resource type the command executed (in-process runs only), e.g. {"test": 132}
+    # how many nodes of each resource type the command executed, e.g. {"test": 132}
     executed: dict[str, int] = field(default_factory=dict)
     # what failed, one line each, from dbt's structured results (in-process runs only), e.g.
     # "model int_as_of_date (models/intermediate/int_as_of_date.sql): Conversion Error: ..."
@@ -30,12 +28,6 @@ class DbtResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
-
-
-def dbt_executable() -> str:
-    """The dbt script installed beside this interpreter (the project's venv)."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
 
 
 def dbt_vars(
@@ -69,33 +61,19 @@ def run_dbt(
     feed_file_pattern: str | None = None,
     extra_vars: dict[str, Any] | None = None,
 ) -> DbtResult:
-    """Run one dbt command against `db`, reading feeds from `input_dir`. Output is streamed and kept."""
-    command = [
-        dbt_executable(),
-        *args,
-        "--vars",
-        dbt_vars(input_dir, as_of, load_mode, feed_file_pattern, extra_vars),
-    ]
-    if target_path is not None:
-        command += ["--target-path", str(target_path)]
-    env = {
-        **os.environ,
-        "JOURNEY_DB": str(db.resolve()),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    """Run one dbt command against `db`, reading feeds from `input_dir`: in this process, the run settings as
+    environment variables (journey/dbt_session.py, the one way this project runs dbt). extra_vars go to dbt
+    as --vars; echo prints dbt's messages as they come."""
+    from journey.dbt_session import DbtSession
+
+    session = DbtSession(
+        db=db,
+        input_dir=input_dir,
+        as_of=as_of,
+        target_path=target_path,
+        load_mode=load_mode,
+        feed_file_pattern=feed_file_pattern,
+        extra_vars=extra_vars,
+        echo=echo,
     )
-    lines: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        if echo:
-            sys.stdout.write(line)
-    return DbtResult(process.wait(), "".join(lines))
+    return session.invoke(args)

@@ -1,10 +1,27 @@
-"""Shared fixtures: real dbt builds on temporary DuckDB files (no mocks)."""
+"""Shared fixtures: real dbt builds on temporary DuckDB files (no mocks).
+
+What the session shares, and why (a full dbt parse costs ~5-9 s, a build of the sample ~10-15 s):
+
+- ``dbt_target``: one dbt target folder for every dbt command of the session (of each xdist worker). dbt runs
+  in this process with the run settings as environment variables (journey/dbt_session.py, as `journey run`
+  does), so the project is parsed in full once and every later command re-parses only the files that read a
+  changed setting (partial parsing). A test that passes ``--vars`` (a full re-parse) uses its own target.
+- ``sample_db``: the bundled sample, built once (every model, data test and unit test). Tests read it, or
+  take a private copy with ``copy_db`` instead of building the sample again.
+- Under pytest-xdist (pyproject.toml: two workers) the first worker to need the sample builds it into the
+  run's shared folder, under a file lock; every worker then works on its own copy of that file, and starts its
+  target folder from the builder's saved parse.
+- dbt's debug log goes to the session's temporary folder, not logs/ (two xdist workers would share it).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,6 +31,15 @@ from journey.project import PROJECT_DIR, DbtResult, run_dbt
 
 SAMPLE_DIR = PROJECT_DIR / "seeds"
 FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
+
+
+# Collected first: with pytest-xdist (one test file per worker) the longest file starts at once and the other
+# worker takes the rest meanwhile; last, it kept one worker busy long after the other had finished.
+LONGEST_FIRST = ("test_run.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the order within stays
 
 
 def load_sample(feed: str) -> list[dict]:
@@ -41,33 +67,113 @@ def query(db: Path, sql: str) -> list[tuple]:
         return connection.sql(sql).fetchall()
 
 
+def copy_db(db: Path, folder: Path) -> Path:
+    """A private copy of a built database in `folder`, under the same file name: dbt-duckdb's views name their
+    database by the file's stem, so a renamed copy would break every view."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(db, folder / db.name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_log_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's debug log (DBT_LOG_PATH) in the session's folder: logs/ of the checkout stays untouched."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_LOG_PATH", str(tmp_path_factory.mktemp("dbt-logs")))
+        yield
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The folder all xdist workers of this run share (the parent of each worker's temporary folder); None
+    when pytest runs without workers (the parent is then shared with other pytest runs on the machine)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` among the workers (released when the block ends)."""
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's one dbt target folder (see the module docstring): its partial_parse.msgpack is reused."""
+    target = tmp_path_factory.mktemp("dbt") / "target"
+    shared = _shared_folder(tmp_path_factory)
+    if shared is not None:
+        with _locked(shared / "sample.lock"):
+            saved = shared / "sample" / "partial_parse.msgpack"
+            if saved.exists():
+                target.mkdir()
+                shutil.copy(saved, target / saved.name)
+    return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_target_for_commands(dbt_target: Path) -> Iterator[None]:
+    """DBT_TARGET_PATH for every dbt command that names no target (the `journey` commands the tests run in a
+    subprocess, `journey run` in process): the session's folder, never the checkout's target/ (two xdist
+    workers would share it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(dbt_target))
+        yield
+
+
 @pytest.fixture
-def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
-    """Run `dbt build` into a database under tmp_path; targets stay out of the repo."""
+def dbt_build(dbt_target: Path) -> Callable[..., DbtResult]:
+    """Run `dbt build` into a database of the test's choosing, with the session's target folder."""
 
     def build(
-        db: Path, input_dir: Path = SAMPLE_DIR, *, as_of: str | None = None, args: list[str] | None = None
+        db: Path,
+        input_dir: Path = SAMPLE_DIR,
+        *,
+        as_of: str | None = None,
+        args: list[str] | None = None,
+        load_mode: str | None = None,
+        feed_file_pattern: str | None = None,
     ) -> DbtResult:
         return run_dbt(
             ["build", *(args or [])],
             db=db,
             input_dir=input_dir,
             as_of=as_of,
-            target_path=tmp_path / "target",
+            target_path=dbt_target,
             echo=False,
+            load_mode=load_mode,
+            feed_file_pattern=feed_file_pattern,
         )
 
     return build
 
 
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample, built once per test session. Treat it as read-only."""
-    folder = tmp_path_factory.mktemp("sample")
-    db = folder / "sample.duckdb"
-    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=folder / "target", echo=False)
+def _build_sample(db: Path, target: Path) -> None:
+    result = run_dbt(["build"], db=db, input_dir=SAMPLE_DIR, target_path=target, echo=False)
     assert result.ok, result.output[-4000:]
-    return db
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Path:
+    """The bundled sample, built once per test session. Treat it as read-only (``copy_db`` for a copy)."""
+    folder = tmp_path_factory.mktemp("sample")
+    shared = _shared_folder(tmp_path_factory)
+    if shared is None:
+        _build_sample(folder / "sample.duckdb", dbt_target)
+        return folder / "sample.duckdb"
+    with _locked(shared / "sample.lock"):
+        if not (shared / "sample").exists():  # the first worker here builds it (a failed build leaves none)
+            building = shared / "sample-building"
+            shutil.rmtree(building, ignore_errors=True)
+            building.mkdir()
+            _build_sample(building / "sample.duckdb", dbt_target)
+            shutil.copy(dbt_target / "partial_parse.msgpack", building / "partial_parse.msgpack")
+            building.rename(shared / "sample")
+    return copy_db(shared / "sample" / "sample.duckdb", folder)
 
 
 @pytest.fixture

@@ -1,4 +1,10 @@
-"""`journey bench --smoke` (10,000 customers) in CI: the whole pipeline and the floor; no timing assertions."""
+"""`journey bench` end to end: the whole pipeline and the floor at one size; no timing assertions.
+
+`make test` runs it at 1,000 customers, enough to check the wiring (every stage timed, the floor run, the
+markdown and its JSON written); `journey bench --smoke` (10,000 customers) is the slow test (make test-slow).
+
+The benchmark's cache folder is the session's dbt folder (tests/conftest.py ``dbt_target`` is <cache>/target,
+where the benchmark keeps its dbt target), so the benchmark reuses the session's parse of the project."""
 
 from __future__ import annotations
 
@@ -6,25 +12,29 @@ import argparse
 import json
 from pathlib import Path
 
+import pytest
+
 from journey import bench
 
 
-def test_bench_smoke_writes_every_stage(tmp_path: Path) -> None:
+def run_bench(tmp_path: Path, dbt_target: Path, *argv: str) -> str:
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     output = tmp_path / "benchmarks.md"
-    args = parser.parse_args(["--smoke", "--cache-dir", str(tmp_path / "cache"), "--output", str(output)])
+    args = parser.parse_args([*argv, "--cache-dir", str(dbt_target.parent), "--output", str(output)])
     assert bench.run(args) == 0
+    return output.read_text()
 
-    text = output.read_text()
+
+def assert_every_stage(text: str, customers: int, command: str) -> None:
     assert "| customers | stage | wall s | peak MiB | floor s | ours / floor | note |" in text
     for stage in bench.STAGES:
-        assert f"| 10,000 | {stage} |" in text, stage
-    assert "journey bench --smoke" in text
+        assert f"| {customers:,} | {stage} |" in text, stage
+    assert command in text
 
     payload = json.loads(text.split(bench.JSON_BEGIN)[1].split(bench.JSON_END)[0])
     (result,) = payload["results"]
-    assert result["customers"] == 10_000
+    assert result["customers"] == customers
     assert not result["status"].startswith("failed"), result["status"]
     for stage in bench.SQL_STAGES:
         assert result["stages"][stage]["seconds"] > 0
@@ -32,6 +42,17 @@ def test_bench_smoke_writes_every_stage(tmp_path: Path) -> None:
         assert result["stages"][stage]["peak_mib"] > 0
     assert payload["meta"]["machine"]["nproc"] >= 1
     assert payload["meta"]["versions"]["duckdb"]
+
+
+def test_bench_writes_every_stage(tmp_path: Path, dbt_target: Path) -> None:
+    text = run_bench(tmp_path, dbt_target, "--sizes", "1000")
+    assert_every_stage(text, 1_000, "journey bench --sizes 1000")
+
+
+@pytest.mark.slow
+def test_bench_smoke_writes_every_stage(tmp_path: Path, dbt_target: Path) -> None:
+    text = run_bench(tmp_path, dbt_target, "--smoke")
+    assert_every_stage(text, 10_000, "journey bench --smoke")
 
 
 def test_smoke_flag_means_ten_thousand() -> None:

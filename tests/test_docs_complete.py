@@ -8,13 +8,14 @@ promise that the docs are complete cannot quietly stop being true.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 
+from journey.project import run_dbt
 from journey.runrecord import RunRecord, write_ops_runs
 from policy.run import PolicyRequest, run_policy
+from tests.conftest import SAMPLE_DIR, copy_db
 
 DOCUMENTED_TYPES = ("model", "seed", "snapshot")
 
@@ -61,11 +62,12 @@ def undocumented(manifest: dict, columns: dict[tuple[str, str], list[str]]) -> l
     return problems
 
 
-def test_every_model_and_column_is_described(sample_db: Path, tmp_path: Path) -> None:
-    manifest = json.loads((sample_db.parent / "target" / "manifest.json").read_text())
+def test_every_model_and_column_is_described(sample_db: Path, tmp_path: Path, dbt_target: Path) -> None:
+    parsed = run_dbt(["parse"], db=sample_db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
+    assert parsed.ok, parsed.output[-3000:]
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
     # The policy and ops tables are written by Python: write them on a copy so their columns are checked too.
-    db = tmp_path / sample_db.name
-    shutil.copyfile(sample_db, db)
+    db = copy_db(sample_db, tmp_path / "db")
     run_policy(PolicyRequest(db=db, dq_summary=None, run_id="docs-check"))
     record = RunRecord(run_id="docs-check", started_at="2025-01-20T06:00:00+00:00", input_dir="seeds")
     write_ops_runs(db, tmp_path / "ledger.jsonl", record)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from expectations.config import DEFAULT_POLICY_PATH, POLICY_PARAMS, load_config
 from expectations.results import EXIT_ERRORS, EXIT_OK, Status
 from expectations.runner import run_suites
 from expectations.suites import declared_ids
+from tests.conftest import copy_db
 
 # The warning-level findings the seed marks as intended imperfections, with their labels.
 SAMPLE_WARNINGS = {
@@ -53,9 +53,7 @@ def junit_cases(out: Path) -> dict[str, ET.Element]:
 
 
 def corrupted_copy(sample_db: Path, folder: Path, sql: str) -> Path:
-    folder.mkdir()
-    db = folder / sample_db.name  # same name: the views are bound to the catalog of that name
-    shutil.copy(sample_db, db)
+    db = copy_db(sample_db, folder)  # same name: the views are bound to the catalog of that name
     with duckdb.connect(str(db)) as connection:
         connection.execute(sql)
     return db

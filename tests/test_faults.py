@@ -24,7 +24,7 @@ from journey.exit_codes import ExitCode
 from journey.publish import Workspace
 from policy.config import DEFAULT_CONFIG_PATH
 from policy.run import PolicyRequest, run_policy
-from tests.conftest import SAMPLE_DIR, query
+from tests.conftest import SAMPLE_DIR, copy_db, query
 from tests.faults import corrupt_blocks
 
 JOURNEY = str(Path(sys.executable).with_name("journey"))
@@ -60,8 +60,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.fixture
 def serving(sample_db: Path, tmp_path: Path) -> Path:
     """A serving database as after the policy ran on the sample: C001's intervention awaits approval."""
-    db = tmp_path / "journey.duckdb"
-    shutil.copyfile(sample_db, db)
+    db = copy_db(sample_db, tmp_path)  # sample.duckdb: the views name their database by the file's stem
     run_policy(PolicyRequest(db=db, dq_summary=None, run_id="faults"))
     return db
 
@@ -109,7 +108,7 @@ def test_a_review_during_a_run_waits_for_it_and_is_never_lost(serving: Path, tmp
         serving, "select reviewed_by from policy.interventions where approval_status = 'approved'"
     ) == [("alice",)]
     statuses = [
-        json.loads(line)["status"] for line in (tmp_path / "journey.runs.jsonl").read_text().splitlines()
+        json.loads(line)["status"] for line in (tmp_path / "sample.runs.jsonl").read_text().splitlines()
     ]
     assert sorted(statuses) == ["locked", "ok"]
 
@@ -118,12 +117,12 @@ def test_a_corrupt_database_is_named_as_such_by_every_command(serving: Path, tmp
     corrupt_blocks(serving)
     before = serving.read_bytes()
     for argv in (
-        ["run", "--db", "journey.duckdb", "--out", "out"],
-        ["dq", "--db", "journey.duckdb", "--out", "dq"],
-        ["policy", "--db", "journey.duckdb"],
-        ["policy", "--db", "journey.duckdb", "--dry-run"],
-        ["review", "list", "--db", "journey.duckdb"],
-        ["review", "approve", PENDING, "--db", "journey.duckdb"],
+        ["run", "--db", "sample.duckdb", "--out", "out"],
+        ["dq", "--db", "sample.duckdb", "--out", "dq"],
+        ["policy", "--db", "sample.duckdb"],
+        ["policy", "--db", "sample.duckdb", "--dry-run"],
+        ["review", "list", "--db", "sample.duckdb"],
+        ["review", "approve", PENDING, "--db", "sample.duckdb"],
     ):
         result = journey(*argv, cwd=tmp_path)
         assert result.returncode == ExitCode.BAD_INPUT, (argv, result.stderr[-2000:])
@@ -195,14 +194,14 @@ def test_a_full_disk_while_the_working_copy_is_made_is_exit_4_and_cleaned_up(
     assert serving.stat().st_size > 1 << 20
     before = serving.read_bytes()
     result = journey(
-        "run", "--db", "journey.duckdb", "--out", "out", cwd=tmp_path, preexec_fn=_limit_file_size
+        "run", "--db", "sample.duckdb", "--out", "out", cwd=tmp_path, preexec_fn=_limit_file_size
     )
     assert result.returncode == ExitCode.MACHINERY
     line = one_line(result)
     assert line.startswith("journey run: working copy failed: File too large: ") and ".journey-work" in line
     assert not Workspace(serving).working.exists()  # no partial copy left behind
     assert serving.read_bytes() == before
-    (record,) = [json.loads(line) for line in (tmp_path / "journey.runs.jsonl").read_text().splitlines()]
+    (record,) = [json.loads(line) for line in (tmp_path / "sample.runs.jsonl").read_text().splitlines()]
     assert record["status"] == "failed" and record["exit_code"] == 4 and "File too large" in record["message"]
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 
 from journey.dbt_session import DbtSession
+from journey.project import DbtResult
 from journey.run import EXIT_USAGE, classify_dbt_failure
-from tests.conftest import FEEDS, SAMPLE_DIR, load_sample, query
+from tests.conftest import FEEDS, SAMPLE_DIR, copy_db, load_sample, query
 
 KEYS = {
     "customers": "customer_id",
@@ -93,11 +94,13 @@ def hostile_feeds(folder: Path) -> dict[str, dict[str, str]]:
     return expected
 
 
-def build(db: Path, input_dir: Path, target: Path, args: list[str]) -> object:
+def build(db: Path, input_dir: Path, target: Path, args: list[str]) -> DbtResult:
     return DbtSession(db=db, input_dir=input_dir, target_path=target).invoke(["build", *args])
 
 
-def test_hostile_records_are_rejected_with_a_reason_and_a_quote_in_the_path_is_read(tmp_path: Path) -> None:
+def test_hostile_records_are_rejected_with_a_reason_and_a_quote_in_the_path_is_read(
+    tmp_path: Path, dbt_target: Path
+) -> None:
     # the folder's name would break any SQL that pastes paths: glob('…'), read_json_objects('…'), read_blob('…')
     feeds = tmp_path / "O'Brien's {feeds}"
     expected = hostile_feeds(feeds)
@@ -109,7 +112,7 @@ def test_hostile_records_are_rejected_with_a_reason_and_a_quote_in_the_path_is_r
         "outcomes": 4 * 4 + 1 + 1,
     }
     db = tmp_path / "hostile.duckdb"
-    result = build(db, feeds, tmp_path / "target", SELECTION)
+    result = build(db, feeds, dbt_target, SELECTION)
     assert result.ok, result.failures or result.output[-3000:]
 
     rejected = query(
@@ -152,13 +155,13 @@ def test_hostile_records_are_rejected_with_a_reason_and_a_quote_in_the_path_is_r
     assert query(db, "select as_of_date::varchar from intermediate.int_as_of_date") == [("2025-01-20",)]
 
 
-def test_an_empty_feed_file_stops_the_build_naming_every_empty_file(tmp_path: Path) -> None:
+def test_an_empty_feed_file_stops_the_build_naming_every_empty_file(tmp_path: Path, dbt_target: Path) -> None:
     feeds = tmp_path / "feeds"
     shutil.copytree(SAMPLE_DIR, feeds, ignore=shutil.ignore_patterns("*.csv", "*.yml"))
     (feeds / "customers.json").write_text(" \n\t\n")
     (feeds / "signals.json").write_bytes(b"")
     (feeds / "outcomes.json").write_text("[]")  # no records today: fine
-    result = build(tmp_path / "empty.duckdb", feeds, tmp_path / "target", SELECTION)
+    result = build(tmp_path / "empty.duckdb", feeds, dbt_target, SELECTION)
     assert not result.ok
     (failure,) = result.failures
     assert failure == (
@@ -173,15 +176,14 @@ def test_an_empty_feed_file_stops_the_build_naming_every_empty_file(tmp_path: Pa
 
 
 def test_risk_weights_that_do_not_sum_to_one_name_the_file_and_the_sum(
-    sample_db: Path, tmp_path: Path
+    sample_db: Path, tmp_path: Path, dbt_target: Path
 ) -> None:
-    db = tmp_path / sample_db.name
-    shutil.copyfile(sample_db, db)
+    db = copy_db(sample_db, tmp_path / "db")
     with duckdb.connect(str(db)) as connection:
         connection.execute(
             "update reference.ref_risk_factors set weight = 0.30 where risk_factor = 'signal_pressure'"
         )
-    result = DbtSession(db=db, input_dir=SAMPLE_DIR, target_path=tmp_path / "target").invoke(
+    result = DbtSession(db=db, input_dir=SAMPLE_DIR, target_path=dbt_target).invoke(
         ["run", "-s", "int_scoring_config"]
     )
     assert not result.ok

@@ -11,7 +11,6 @@ the impact models. Each policy_version is an independent replicate, so one run g
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 from statistics import NormalDist
 
@@ -23,7 +22,7 @@ from journey.project import PROJECT_DIR, run_dbt
 from journey.report import render_report
 from journey.runrecord import OPS_RUNS_DDL
 from policy.writeback import ensure_tables
-from tests.conftest import SAMPLE_DIR, query
+from tests.conftest import SAMPLE_DIR, copy_db, query
 
 NULL_REPLICATES = 200
 EFFECT_REPLICATES = 100
@@ -196,13 +195,12 @@ def _populate(db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def impact_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("impact")
-    db = folder / sample_db.name  # same file name: the views inside name their database (the file's stem)
-    shutil.copy(sample_db, db)
+def impact_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Path:
+    """A copy of the session's sample database with the generated experiment, the impact models rebuilt."""
+    db = copy_db(sample_db, tmp_path_factory.mktemp("impact"))
     _populate(db)
     result = run_dbt(
-        ["build", *IMPACT_MODELS], db=db, input_dir=SAMPLE_DIR, target_path=folder / "target", echo=False
+        ["build", *IMPACT_MODELS], db=db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False
     )
     assert result.ok, result.output[-4000:]
     return db
@@ -289,13 +287,13 @@ def test_newcombe_interval_matches_a_reference_computation(impact_db: Path) -> N
     assert upper == pytest.approx(difference + math.hypot(u_t - mean_t, mean_c - l_c), abs=1e-6)
 
 
-def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(impact_db: Path, tmp_path: Path) -> None:
+def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
+    impact_db: Path, tmp_path: Path, dbt_target: Path
+) -> None:
     """int_impact_decision_log__latest recomputes only the decision dates that got log rows since its last
     build. After a rerun that supersedes a decision (same decision_id, later decided_at) and a run for a new
     date, the incremental build equals a --full-refresh one, and the newer row won."""
-    incremental = tmp_path / "incremental" / impact_db.name
-    incremental.parent.mkdir()
-    shutil.copy(impact_db, incremental)
+    incremental = copy_db(impact_db, tmp_path / "incremental")
     with duckdb.connect(str(incremental)) as con:
         con.execute(f"""
             insert into policy.decision_log by name
@@ -318,16 +316,14 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(impact_db: 
             "select count(*) from policy.decision_log where run_id = 'rerun'"
         ).fetchone()[0]
     assert superseded > 0
-    full = tmp_path / "full" / impact_db.name
-    full.parent.mkdir()
-    shutil.copy(incremental, full)
+    full = copy_db(incremental, tmp_path / "full")
     model = ["-s", "int_impact_decision_log__latest", "--exclude", "test_type:unit"]
     for db, extra in ((incremental, []), (full, ["--full-refresh"])):
         result = run_dbt(
             ["build", *model, *extra],
             db=db,
             input_dir=SAMPLE_DIR,
-            target_path=tmp_path / "target",
+            target_path=dbt_target,
             echo=False,
         )
         assert result.ok, result.output[-4000:]

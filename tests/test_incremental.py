@@ -1,5 +1,8 @@
 """Incremental daily runs (load_mode 'append') give the same staging, marts and quality tables as a full rebuild
-over the same files (load_mode 'full' with a glob over every daily folder)."""
+over the same files (load_mode 'full' with a glob over every daily folder).
+
+Every build uses the session's dbt target (tests/conftest.py ``dbt_target``): a new day's folder or load mode
+is an environment variable to dbt, so each build re-parses only the files that read it."""
 
 from __future__ import annotations
 
@@ -36,17 +39,15 @@ RATES = GeneratorRates.zero().with_overrides(
         "unknown_signal_type": 0.003,
     }
 )
-# To keep the test fast (each dbt call re-parses the project: its vars change), the first days load staging only
-# (the base models are what accumulates), the last day builds everything, and no dbt test runs (other tests do).
+# To keep the test fast the first days load staging only (the base models are what accumulates), the last day
+# builds everything, and no dbt test runs (other tests do).
 NO_TESTS = ["--exclude", "test_type:data", "test_type:unit"]
 STAGING_ONLY = ["--select", "path:seeds", "path:models/staging", *NO_TESTS]
 LINEAGE = ("loaded_at", "loaded_from")
 
 
-def dbt(tmp: Path, db: Path, input_dir: Path, args: list[str], **options: str) -> DbtResult:
-    result = run_dbt(
-        ["build", *args], db=db, input_dir=input_dir, target_path=tmp / "target", echo=False, **options
-    )
+def dbt(target: Path, db: Path, input_dir: Path, args: list[str], **options: str) -> DbtResult:
+    result = run_dbt(["build", *args], db=db, input_dir=input_dir, target_path=target, echo=False, **options)
     assert result.ok, result.output[-4000:]
     return result
 
@@ -130,28 +131,28 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return folder, manifest
 
 
-def test_append_equals_full_rebuild(daily: tuple[Path, dict]) -> None:
+def test_append_equals_full_rebuild(daily: tuple[Path, dict], dbt_target: Path) -> None:
     folder, manifest = daily
     feeds = folder / "feeds"
     incremental, full = folder / "appended.duckdb", folder / "rebuilt.duckdb"
 
     for day in range(DAYS + 1):
         args = NO_TESTS if day == DAYS else STAGING_ONLY
-        dbt(folder, incremental, feeds / f"day_{day:03d}", args, load_mode="append")
+        dbt(dbt_target, incremental, feeds / f"day_{day:03d}", args, load_mode="append")
     after_last_day = base_counts(incremental)
     # a scheduler retrying the same day's folder: the day's rows are replaced, nothing is added
-    dbt(folder, incremental, feeds / f"day_{DAYS:03d}", STAGING_ONLY, load_mode="append")
+    dbt(dbt_target, incremental, feeds / f"day_{DAYS:03d}", STAGING_ONLY, load_mode="append")
     assert base_counts(incremental) == after_last_day
 
     # the day is then redelivered with fewer records: keys that only that day held disappear, keys it shared
     # with other days are decided again (base_<feed>__keyed works by key group in append mode)
     dropped = drop_every_nth_record(feeds / f"day_{DAYS:03d}", 7)
     assert all(n > 0 for n in dropped.values()), dropped
-    dbt(folder, incremental, feeds / f"day_{DAYS:03d}", NO_TESTS, load_mode="append")
+    dbt(dbt_target, incremental, feeds / f"day_{DAYS:03d}", NO_TESTS, load_mode="append")
     after_redelivery = base_counts(incremental)
     assert after_redelivery == {feed: after_last_day[feed] - dropped[feed] for feed in FEEDS}
 
-    dbt(folder, full, feeds, NO_TESTS, feed_file_pattern="day_*/{feed}.json")
+    dbt(dbt_target, full, feeds, NO_TESTS, feed_file_pattern="day_*/{feed}.json")
     assert base_counts(full) == after_redelivery
     assert_same(incremental, full)
 

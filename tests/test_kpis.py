@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import query
+from tests.conftest import copy_db, query
 
 OUTCOME_MODELS = "int_policy_interventions+"
 
@@ -111,9 +110,7 @@ def test_grouped_kpis_add_up_to_the_overview(sample_db: Path) -> None:
 def test_policy_interventions_flow_in_and_kpis_keep_a_daily_history(
     sample_db: Path, tmp_path: Path, dbt_build
 ) -> None:
-    # Same file name as the sample: dbt-duckdb views name the catalog after the file.
-    db = tmp_path / sample_db.name
-    shutil.copy(sample_db, db)
+    db = copy_db(sample_db, tmp_path / "kpis")
     assert overview(db)["policy_interventions"] == 0
 
     with duckdb.connect(str(db)) as connection:

@@ -1,14 +1,14 @@
 """Integration tests of the policy write-back, DQ gate, CLI and review, on real dbt-built DuckDB files.
 
 Each test copies the session's sample database (tests/conftest.py ``sample_db``) into its own tmp_path, keeping
-the file name (DuckDB views name their catalog after the file), and runs the policy against the copy.
+the file name (DuckDB views name their catalog after the file), and runs the policy against the copy. The one
+dbt build after the policy rebuilds what `journey run` rebuilds then: the models downstream of the policy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from journey.run import POLICY_DOWNSTREAM
 from policy.cli import EXIT_DATABASE, EXIT_USAGE, add_policy_arguments, add_review_arguments
 from policy.cli import run_policy as cli_policy
 from policy.cli import run_review as cli_review
@@ -27,16 +28,14 @@ from policy.hashing import intervention_id_of
 from policy.reference import load_reference_csv, load_reference_db
 from policy.run import PolicyOutcome, PolicyRequest, run_policy
 from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS
-from tests.conftest import query
+from tests.conftest import copy_db, query
 
 SAMPLE_AS_OF = "2025-01-20"
 
 
 @pytest.fixture
 def db(tmp_path: Path, sample_db: Path) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    return Path(shutil.copy(sample_db, work / sample_db.name))
+    return copy_db(sample_db, tmp_path / "work")
 
 
 @pytest.fixture
@@ -203,9 +202,7 @@ def test_exception_between_the_inserts_leaves_both_tables_unchanged(
     assert (table_rows(db, "interventions"), table_rows(db, "decision_log")) == before  # ... and rolled back
 
     # and on a database where the policy never ran, nothing is left behind either
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    other = Path(shutil.copy(db, fresh / db.name))
+    other = copy_db(db, tmp_path / "fresh")
     with duckdb.connect(str(other)) as con:
         con.execute("drop schema policy cascade")
     with pytest.raises(RuntimeError):
@@ -218,9 +215,7 @@ def test_exception_between_the_inserts_leaves_both_tables_unchanged(
 def test_batches_give_the_same_rows_as_one_batch(db: Path, tmp_path: Path, eager_config: Path) -> None:
     """The policy decides and writes in batches of customers (memory at 10M); 3 customers a batch on the
     sample (4 batches, the acted customers spread over them) writes exactly the rows one batch writes."""
-    other_dir = tmp_path / "other"
-    other_dir.mkdir()
-    other = Path(shutil.copy(db, other_dir / db.name))
+    other = copy_db(db, tmp_path / "other")
     whole = run(db, tmp_path, config_path=eager_config, run_id="r1")
     batched = run(other, tmp_path, config_path=eager_config, run_id="r1", batch_rows=3, preview_limit=2)
     assert (batched.customers, batched.decisions, batched.approvals) == (
@@ -427,7 +422,7 @@ def test_after_a_rebuild_review_queue_and_intervention_outcomes_show_policy_rows
     ids = dict(query(db, "select customer_id, intervention_id from policy.interventions"))
     assert journey("review", "approve", ids["C005"], "--db", str(db), "--by", "ana") == 0
 
-    result = dbt_build(db)
+    result = dbt_build(db, args=["--select", POLICY_DOWNSTREAM])
     assert result.ok, result.output[-4000:]  # type: ignore[attr-defined]
     queue = query(db, "select customer_id, review_rank from marts.review_queue order by review_rank")
     assert queue == [("C009", 1), ("C001", 2)]

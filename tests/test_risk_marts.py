@@ -1,10 +1,16 @@
-"""Journey-state, signal and risk marts on the sample, and the risk history across two as_of_dates."""
+"""Journey-state, signal and risk marts on the sample, and the risk history across two as_of_dates.
+
+The first date is the session's ``sample_db`` (tests/conftest.py), copied; the later dates rebuild only the
+risk marts and what they are built from (``RISK``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import load_sample, query, write_feeds
+from tests.conftest import copy_db, load_sample, query, write_feeds
+
+# customer_risk_changes and everything upstream (staging, journey, signals, scores, history), with tests.
+RISK = ["--select", "+customer_risk_changes"]
 
 
 def column(db: Path, sql: str) -> list:
@@ -84,9 +90,11 @@ def test_risk_scores_on_the_sample(sample_db: Path) -> None:
     ) == [("prior_risk_tier", 1.0)]
 
 
-def test_history_and_change_explanation_across_two_dates(tmp_path: Path, dbt_build, sample_copy) -> None:
-    db = tmp_path / "history.duckdb"
-    assert dbt_build(db, as_of="2025-01-20").ok
+def test_history_and_change_explanation_across_two_dates(
+    tmp_path: Path, dbt_build, sample_copy, sample_db: Path
+) -> None:
+    db = copy_db(sample_db, tmp_path / "history")  # the sample, scored on its latest date
+    assert column(db, "select as_of_date::varchar from intermediate.int_as_of_date") == ["2025-01-20"]
     changes = query(
         db,
         "select previous_as_of_date, explanation from marts.customer_risk_changes where customer_id = 'C003'",
@@ -105,7 +113,7 @@ def test_history_and_change_explanation_across_two_dates(tmp_path: Path, dbt_bui
         "source": "automated",
     }
     write_feeds(later, {"signals": [*load_sample("signals"), strong]})
-    result = dbt_build(db, later, as_of="2025-01-25")
+    result = dbt_build(db, later, as_of="2025-01-25", args=RISK)
     assert result.ok, result.output[-3000:]
 
     assert query(
@@ -129,7 +137,7 @@ def test_history_and_change_explanation_across_two_dates(tmp_path: Path, dbt_bui
     # a rerun of the same date replaces that date's rows instead of adding to them
     weaker = {**strong, "signal_strength": 0.5}
     write_feeds(later, {"signals": [*load_sample("signals"), weaker]})
-    assert dbt_build(db, later, as_of="2025-01-25").ok
+    assert dbt_build(db, later, as_of="2025-01-25", args=RISK).ok
     assert query(db, "select count(*) from marts.customer_risk_history where as_of_date = '2025-01-25'") == [
         (10,)
     ]

@@ -1,20 +1,27 @@
-"""`journey run` end to end: publish, analysts reading meanwhile, failures leaving the serving database alone."""
+"""`journey run` end to end: publish, analysts reading meanwhile, failures leaving the serving database alone.
+
+Every run uses the session's dbt target (tests/conftest.py ``dbt_target``), as repeated scheduled runs use one
+target folder. Three fresh runs are shared by the module: ``published`` (the sample, read by most tests) and
+``two_more_runs`` (other settings, then the sample again: read by the settings-leak and the identical-marts
+tests).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pytest
 
 from journey.run import EXIT_BAD_INPUT, EXIT_OK, RunOptions, execute
-from tests.conftest import SAMPLE_DIR, query
+from tests.conftest import FEEDS, SAMPLE_DIR, load_sample, query
 
 MARTS = (
     "journey_states",
@@ -32,7 +39,6 @@ MARTS = (
 
 
 def run(tmp_path: Path, db: Path, input_dir: Path = SAMPLE_DIR, **kwargs: Any) -> tuple[int, dict]:
-    kwargs.setdefault("target_path", tmp_path / "target")
     options = RunOptions(db=db, input_dir=input_dir, out=tmp_path / "out", quiet=True, **kwargs)
     return execute(options)
 
@@ -62,18 +68,28 @@ def mart_contents(db: Path) -> dict[str, list[tuple]]:
         }
 
 
+class Published(NamedTuple):
+    db: Path
+    summary: dict
+    folder: Path
+    # every mart's rows right after the run (later tests run again on db)
+    marts: dict[str, list[tuple]]
+
+
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
-    """One full run of the sample into a serving database (module scope: several tests read it)."""
+def published(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Published:
+    """One full run of the sample into a fresh serving database (module scope: several tests read it); the
+    manifest it ran with is kept beside it (the session's target is rewritten by later commands)."""
     folder = tmp_path_factory.mktemp("run")
     db = folder / "serving" / "journey.duckdb"
-    exit_code, summary = run(folder, db)
+    exit_code, summary = run(folder, db, target_path=dbt_target)
     assert exit_code == EXIT_OK, summary
-    return db, summary, folder
+    shutil.copy(dbt_target / "manifest.json", folder / "manifest.json")
+    return Published(db, summary, folder, mart_contents(db))
 
 
-def test_full_run_publishes_the_sample(published: tuple[Path, dict, Path]) -> None:
-    db, summary, _ = published
+def test_full_run_publishes_the_sample(published: Published) -> None:
+    db, summary, _, _ = published
     assert summary["published"] and summary["status"] == "ok"
     assert summary["row_counts"]["customers_scored"] == 10
     assert summary["row_counts"]["data_quality"]["errors"] == 0
@@ -98,11 +114,11 @@ def test_full_run_publishes_the_sample(published: tuple[Path, dict, Path]) -> No
     assert not list((db.parent / ".journey-work").glob("*.duckdb"))
 
 
-def test_each_data_test_runs_once_per_run(published: tuple[Path, dict, Path]) -> None:
+def test_each_data_test_runs_once_per_run(published: Published) -> None:
     """The tests of the nodes downstream of the policy run in the build after the policy (on the tables it
     rebuilt), not also in the first build: every data test of the project runs exactly once."""
-    _, summary, folder = published
-    manifest = json.loads((folder / "target" / "manifest.json").read_text())
+    _, summary, folder, _ = published
+    manifest = json.loads((folder / "manifest.json").read_text())
     data_tests = [
         node for node in manifest["nodes"].values() if node["resource_type"] == "test"
     ]  # unit tests are in manifest["unit_tests"]; a scheduled run leaves them to CI
@@ -113,12 +129,14 @@ def test_each_data_test_runs_once_per_run(published: tuple[Path, dict, Path]) ->
     assert "unit_test" not in first and "unit_test" not in downstream
 
 
-def test_bad_feed_leaves_the_serving_database_unchanged(published, tmp_path: Path, sample_copy) -> None:
-    db, _, _ = published
+def test_bad_feed_leaves_the_serving_database_unchanged(
+    published: Published, tmp_path: Path, sample_copy, dbt_target: Path
+) -> None:
+    db = published.db
     before = digest(db)
     feeds = sample_copy("broken")
     (feeds / "signals.json").write_text('[{"signal_id": "S1", ')
-    exit_code, summary = run(tmp_path, db, feeds)
+    exit_code, summary = run(tmp_path, db, feeds, target_path=dbt_target)
     assert exit_code == EXIT_BAD_INPUT
     assert not summary["published"] and summary["status"] == "bad_input"
     assert "signals.json" in summary["message"]
@@ -141,8 +159,10 @@ ANALYST = textwrap.dedent(
 )
 
 
-def test_run_while_an_analyst_holds_a_read_only_connection(published, tmp_path: Path) -> None:
-    db, _, _ = published
+def test_run_while_an_analyst_holds_a_read_only_connection(
+    published: Published, tmp_path: Path, dbt_target: Path
+) -> None:
+    db = published.db
     analyst = subprocess.Popen(
         [sys.executable, "-c", ANALYST, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -151,7 +171,7 @@ def test_run_while_an_analyst_holds_a_read_only_connection(published, tmp_path: 
         ready = analyst.stdout.readline().split()
         assert ready[0] == "ready"
         runs_before = int(ready[1])
-        exit_code, summary = run(tmp_path, db)
+        exit_code, summary = run(tmp_path, db, target_path=dbt_target)
         assert exit_code == EXIT_OK, summary
         analyst.stdin.write("\n")
         analyst.stdin.flush()
@@ -167,38 +187,66 @@ def test_run_while_an_analyst_holds_a_read_only_connection(published, tmp_path: 
     assert query(db, f"select status from ops.runs where run_id = '{summary['run_id']}'") == [("ok",)]
 
 
-def test_identical_runs_give_identical_marts(tmp_path: Path) -> None:
-    first, second = tmp_path / "a" / "journey.duckdb", tmp_path / "b" / "journey.duckdb"
-    assert run(tmp_path / "one", first)[0] == EXIT_OK
-    assert run(tmp_path / "two", second)[0] == EXIT_OK
-    assert mart_contents(first) == mart_contents(second)
+class TwoMoreRuns(NamedTuple):
+    other: Path  # another folder (CHANGED_CUSTOMER's account value changed) and as_of 2025-01-18
+    sample: Path  # then the sample with no date: the same inputs as `published`
 
 
-def test_run_settings_of_one_run_do_not_leak_into_the_next(tmp_path: Path, sample_copy) -> None:
-    """journey run hands dbt its settings as environment variables so that dbt's partial parsing can reuse the
-    last parse (journey/dbt_session.py): a second run with another folder and no date must still read its own
-    folder and find its own date, with the same target path (the saved parse) as the first."""
-    db = tmp_path / "serving" / "journey.duckdb"
-    target = tmp_path / "target"
-    exit_code, summary = run(tmp_path / "one", db, as_of="2025-01-18", target_path=target)
-    assert exit_code == EXIT_OK, summary
-    assert query(db, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date") == [
-        ("2025-01-18", True)
-    ]
-    feeds = sample_copy("changed")
-    customers = json.loads((feeds / "customers.json").read_text())
+CHANGED_CUSTOMER = load_sample("customers")[0]["customer_id"]
+
+
+@pytest.fixture(scope="module")
+def two_more_runs(
+    published: Published, tmp_path_factory: pytest.TempPathFactory, dbt_target: Path
+) -> TwoMoreRuns:
+    """Two more fresh runs after ``published``, one after the other with the same target folder (the saved
+    parse): first other settings, then the sample's. journey run hands dbt its settings as environment
+    variables so that dbt's partial parsing can reuse the last parse (journey/dbt_session.py)."""
+    folder = tmp_path_factory.mktemp("two_runs")
+    feeds = folder / "changed"
+    feeds.mkdir()
+    for feed in FEEDS:
+        shutil.copy(SAMPLE_DIR / f"{feed}.json", feeds / f"{feed}.json")
+    customers = load_sample("customers")
     customers[0]["account_value"] = 123456.0
     (feeds / "customers.json").write_text(json.dumps(customers))
-    exit_code, summary = run(tmp_path / "two", db, feeds, target_path=target)
+    other, sample = folder / "other" / "journey.duckdb", folder / "sample" / "journey.duckdb"
+    exit_code, summary = run(folder / "one", other, feeds, as_of="2025-01-18", target_path=dbt_target)
     assert exit_code == EXIT_OK, summary
-    assert query(db, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date") == [
-        ("2025-01-20", False)
-    ]
+    exit_code, summary = run(folder / "two", sample, target_path=dbt_target)
+    assert exit_code == EXIT_OK, summary
+    return TwoMoreRuns(other, sample)
+
+
+def test_identical_runs_give_identical_marts(published: Published, two_more_runs: TwoMoreRuns) -> None:
+    """Two fresh runs of the same inputs (with another run between them) give the same marts."""
+    assert mart_contents(two_more_runs.sample) == published.marts
+
+
+def test_run_settings_of_one_run_do_not_leak_into_the_next(two_more_runs: TwoMoreRuns) -> None:
+    """Each run reads its own folder and finds its own date, though the second reuses the first's parse: the
+    first run's date and folder (environment variables for dbt) are not the second run's."""
+    other, sample = two_more_runs
     assert query(
-        db,
-        f"select account_value from staging.stg_customers where customer_id = '{customers[0]['customer_id']}'",
+        other, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date"
+    ) == [("2025-01-18", True)]
+    assert query(
+        other, f"select account_value from staging.stg_customers where customer_id = '{CHANGED_CUSTOMER}'"
     ) == [(123456.0,)]
-    assert query(db, "select distinct loaded_from like '%/changed/%' from staging.stg_customers") == [(True,)]
+    assert query(other, "select distinct loaded_from like '%/changed/%' from staging.stg_customers") == [
+        (True,)
+    ]
+
+    assert query(
+        sample, "select as_of_date::varchar, is_as_of_date_given from intermediate.int_as_of_date"
+    ) == [("2025-01-20", False)]
+    original = load_sample("customers")[0]["account_value"]
+    assert query(
+        sample, f"select account_value from staging.stg_customers where customer_id = '{CHANGED_CUSTOMER}'"
+    ) == [(original,)]
+    assert query(sample, "select distinct loaded_from from staging.stg_customers") == [
+        (str(SAMPLE_DIR / "customers.json"),)
+    ]
 
 
 def test_failure_classification_reads_the_error_not_the_hook_name() -> None:

@@ -1,13 +1,28 @@
-"""Loading and staging: the bad-input contract, on real dbt builds."""
+"""Loading and staging: the bad-input contract, on real dbt builds.
+
+A test that stages a folder of its own builds only the staging layer and the quality tables that account for
+it (``STAGED``); the bundled sample is the session's ``sample_db`` (tests/conftest.py), copied when a test
+needs a built database to change.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from journey.project import run_dbt
-from tests.conftest import FEEDS, load_sample, query, write_feeds
+from journey.dbt_session import DbtSession
+from tests.conftest import FEEDS, SAMPLE_DIR, copy_db, load_sample, query, write_feeds
 
 SAMPLE_COUNTS = {"customers": 10, "journey_state_log": 10, "signals": 12, "interventions": 8, "outcomes": 6}
+# The staging layer and the quality tables about it; cautious: no test of a downstream model not built.
+STAGED = [
+    "--select",
+    "+path:models/staging",
+    "+feed_accounting",
+    "+rejected_rows",
+    "--indirect-selection",
+    "cautious",
+]
 
 
 def accounting(db: Path) -> dict[str, tuple]:
@@ -163,7 +178,7 @@ def test_every_reject_reason_is_recorded_and_accounted(tmp_path: Path, dbt_build
         bom={"signals", "interventions"},  # BOM on NDJSON and on a JSON array
     )
     db = tmp_path / "bad.duckdb"
-    result = dbt_build(db, feeds)
+    result = dbt_build(db, feeds, args=STAGED)
     assert result.ok, result.output[-4000:]
 
     rejected = query(db, "select source, coalesce(record_key, '<none>'), reason from quality.rejected_rows")
@@ -218,14 +233,15 @@ def test_every_reject_reason_is_recorded_and_accounted(tmp_path: Path, dbt_build
 def test_ndjson_sample_stages_like_the_arrays(tmp_path: Path, dbt_build) -> None:
     feeds = write_feeds(tmp_path / "nd", {feed: load_sample(feed) for feed in FEEDS}, ndjson=set(FEEDS))
     db = tmp_path / "nd.duckdb"
-    result = dbt_build(db, feeds)
+    result = dbt_build(db, feeds, args=STAGED)
     assert result.ok, result.output[-4000:]
     assert accounting(db) == {feed: (n, n, 0, 0) for feed, n in SAMPLE_COUNTS.items()}
 
 
-def test_bad_files_stop_the_build_and_keep_previous_tables(tmp_path: Path, dbt_build, sample_copy) -> None:
-    db = tmp_path / "kept.duckdb"
-    assert dbt_build(db).ok
+def test_bad_files_stop_the_build_and_keep_previous_tables(
+    tmp_path: Path, dbt_build, sample_copy, sample_db: Path
+) -> None:
+    db = copy_db(sample_db, tmp_path / "kept")  # the previous tables: the sample, built
     before = query(db, "select count(*) from staging.stg_signals")
     assert before == [(12,)]
 
@@ -266,32 +282,34 @@ def test_bad_files_stop_the_build_and_keep_previous_tables(tmp_path: Path, dbt_b
     assert not staged.ok and "Feed 'outcomes' is missing" in staged.output, staged.output[-2000:]
 
 
-def test_files_too_big_for_the_byte_check_must_be_ndjson(tmp_path: Path, sample_copy) -> None:
+def test_files_too_big_for_the_byte_check_must_be_ndjson(tmp_path: Path) -> None:
     """DuckDB's read_blob cannot hold a file of 4 GiB or more, so the truncated-array check reads only files up
     to var feed_blob_limit_bytes (2 GiB); a bigger file must be newline-delimited JSON (DuckDB's own parse
-    then reports a cut-off record). Lowered here to 100 bytes: the sample's JSON arrays are refused by name,
-    the same records as NDJSON pass."""
+    then reports a cut-off record). Lowered here to 100 bytes: the sample's records as NDJSON pass, the same
+    customers as a JSON array are refused by name.
+
+    It is also the test of `--vars` (README): the limit has no environment variable, and the var input_dir
+    wins over the environment's JOURNEY_INPUT_DIR (the sample's arrays, which would be refused). One session
+    with its own target folder (a change of --vars re-parses the whole project): parsed once, two builds."""
     db = tmp_path / "big.duckdb"
-    tiny_limit = {"feed_blob_limit_bytes": 100}
-    arrays = run_dbt(
-        ["build", "-s", "+stg_customers", "--indirect-selection", "cautious"],
+    feeds = write_feeds(tmp_path / "nd", {feed: load_sample(feed) for feed in FEEDS}, ndjson=set(FEEDS))
+    session = DbtSession(
         db=db,
-        input_dir=sample_copy("arrays"),
+        input_dir=SAMPLE_DIR,  # JOURNEY_INPUT_DIR: JSON arrays, over the limit
         target_path=tmp_path / "target",
-        echo=False,
-        extra_vars=tiny_limit,
+        extra_vars={"feed_blob_limit_bytes": 100, "input_dir": str(feeds)},
     )
+    select = ["build", "-s", "+stg_customers", "--indirect-selection", "cautious"]
+    ndjson = session.invoke(select)
+    assert ndjson.ok, ndjson.output[-2000:]
+    assert query(db, "select count(*) from staging.stg_customers") == [(10,)]
+    assert query(db, "select distinct loaded_from from staging.stg_customers") == [
+        (str(feeds / "customers.json"),)
+    ]
+
+    (feeds / "customers.json").write_text(json.dumps(load_sample("customers")))
+    arrays = session.invoke(select)
     assert not arrays.ok
     assert "is over 100 bytes and is not newline-delimited JSON" in arrays.output, arrays.output[-2000:]
     assert "Feed 'customers'" in arrays.output
-    feeds = write_feeds(tmp_path / "nd", {feed: load_sample(feed) for feed in FEEDS}, ndjson=set(FEEDS))
-    ndjson = run_dbt(
-        ["build", "-s", "+stg_customers", "--indirect-selection", "cautious"],
-        db=db,
-        input_dir=feeds,
-        target_path=tmp_path / "target",
-        echo=False,
-        extra_vars=tiny_limit,
-    )
-    assert ndjson.ok, ndjson.output[-2000:]
     assert query(db, "select count(*) from staging.stg_customers") == [(10,)]
