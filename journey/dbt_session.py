@@ -125,6 +125,7 @@ class DbtSession:
         returncode = 0 if outcome.success else 2 if outcome.exception is not None else 1
         return DbtResult(returncode, "\n".join(lines) + "\n", executed, tuple(failures))
 
+
 # dbt's node statuses that fail a command (RunStatus.Error, TestStatus.Fail / Error)
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
