@@ -81,6 +81,12 @@ class DbtSession:
         command = [*args, *self._vars]
         with _environment(self._env), contextlib.chdir(PROJECT_DIR):
             try:
+                if self._manifest is None and args[:1] == ["parse"]:
+                    # `parse` itself: dbt parses and writes manifest.json (a preloaded manifest is never written)
+                    parsed = self._run(command, lines)
+                    if parsed.success and parsed.result is not None:
+                        self._manifest = parsed.result
+                    return self._result(parsed, lines)
                 if self._manifest is None:
                     # no manifest.json from the parse: the command writes it (with what it compiled)
                     parsed = self._run(["parse", "--no-write-json", *_parse_options(command)], lines)
