@@ -19,6 +19,12 @@ A suite may be ``informational``: its findings are operational flags (stalled cu
 defects. They keep their severity from ``severity.yml`` but every report lists them apart from the
 data-quality findings and counts them separately.
 
+Only cross-table and business rules live here (orphans, transitions, outcomes, accounting, contributions, the
+policy guardrails, date order across tables), plus the staged feeds' columns (staging has no dbt contract),
+the non-empty customers feed and the unknown-signal-type warning. Per-table rules (keys, not null, accepted
+values, ranges) are dbt data tests or staging's record-level rejects: no rule is in both homes
+(``tests/test_rule_homes.py``; the table of every rule is ``docs/rules.md``).
+
 The checks run in DuckDB through SQL; literal braces in queries must be doubled (``{{``), as GE
 formats them with ``str.format``.
 """
@@ -136,20 +142,6 @@ RISK_SCORES = "marts.customer_risk_scores"
 RISK_HISTORY = "marts.customer_risk_history"
 POLICY_INTERVENTIONS = "policy.interventions"
 
-# Every mart and the columns that make a row unique (its grain).
-MART_KEYS: Mapping[str, tuple[str, ...]] = {
-    JOURNEY_STATES: ("customer_id",),
-    "marts.journey_transitions": ("customer_id", "transitioned_at"),
-    "marts.customer_signals": ("customer_id",),
-    RISK_SCORES: ("customer_id",),
-    RISK_HISTORY: ("customer_id", "as_of_date"),
-    "marts.customer_risk_changes": ("customer_id",),
-    "marts.intervention_outcomes": ("intervention_id",),
-    "marts.kpi_overview": ("as_of_date",),
-    "marts.kpi_by_segment": ("segment",),
-    "marts.kpi_by_action": ("recommended_action",),
-    "marts.kpi_by_stage": ("journey_stage",),
-}
 # The risk factors: each has a <factor>_factor in [0, 1] and a <factor>_contribution column.
 RISK_FACTORS = (
     "signal_pressure",
@@ -166,8 +158,6 @@ ORPHAN_SOURCES = {
     "interventions": "orphan_interventions",
     "outcomes": "orphan_outcomes",
 }
-
-STATE_KEY = ("customer_id", "state_entered_at")
 
 
 def _spec(id: str, table: str, kind: str, key: Sequence[str] = (), **kwargs: Any) -> ExpectationSpec:
@@ -213,7 +203,11 @@ def rows(
 
 INPUTS = SuiteSpec(
     name="inputs",
-    description="Staged feeds: schema, keys, value ranges, accepted values, date order.",
+    description=(
+        "Staged feeds: the columns each staged feed must have, a non-empty customers feed, unknown signal types, "
+        "date order across feeds, and the accounting of every input record. (Keys, required fields, ranges and "
+        "accepted values of a staged feed are staging's record-level rejects and dbt data tests.)"
+    ),
     expectations=(
         columns(
             "customers_columns",
@@ -272,100 +266,7 @@ INPUTS = SuiteSpec(
             "measured_at",
         ),
         _spec("customers_not_empty", CUSTOMERS, "row_count", min_value=1),
-        not_null("customers_id_not_null", CUSTOMERS, "customer_id", ("customer_id",)),
-        unique("customers_id_unique", CUSTOMERS, "customer_id"),
-        not_null("journey_state_log_customer_not_null", STATE_LOG, "customer_id", STATE_KEY),
-        not_null("journey_state_log_entered_at_not_null", STATE_LOG, "state_entered_at", STATE_KEY),
-        _spec(
-            "journey_state_log_key_unique",
-            STATE_LOG,
-            "compound_unique",
-            STATE_KEY,
-            column_list=list(STATE_KEY),
-        ),
-        not_null("signals_id_not_null", SIGNALS, "signal_id", ("signal_id",)),
-        unique("signals_id_unique", SIGNALS, "signal_id"),
-        not_null("signals_customer_not_null", SIGNALS, "customer_id", ("signal_id",)),
-        not_null("interventions_id_not_null", INTERVENTIONS, "intervention_id", ("intervention_id",)),
-        unique("interventions_id_unique", INTERVENTIONS, "intervention_id"),
-        not_null("interventions_customer_not_null", INTERVENTIONS, "customer_id", ("intervention_id",)),
-        not_null("outcomes_id_not_null", OUTCOMES_TABLE, "outcome_id", ("outcome_id",)),
-        unique("outcomes_id_unique", OUTCOMES_TABLE, "outcome_id"),
-        not_null("outcomes_intervention_not_null", OUTCOMES_TABLE, "intervention_id", ("outcome_id",)),
-        between(
-            "customers_account_value_non_negative", CUSTOMERS, "account_value", ("customer_id",), 0, None
-        ),
-        between("customers_tenure_non_negative", CUSTOMERS, "tenure_months", ("customer_id",), 0, None),
-        between(
-            "journey_state_log_days_in_state_non_negative", STATE_LOG, "days_in_state", STATE_KEY, 0, None
-        ),
-        between("signals_strength_in_unit_interval", SIGNALS, "signal_strength", ("signal_id",), 0, 1),
-        not_null("signals_detected_at_not_null", SIGNALS, "detected_at", ("signal_id",)),
-        between(
-            "interventions_confidence_in_unit_interval",
-            INTERVENTIONS,
-            "confidence",
-            ("intervention_id",),
-            0,
-            1,
-        ),
-        between(
-            "interventions_latency_non_negative",
-            INTERVENTIONS,
-            "evaluation_latency_ms",
-            ("intervention_id",),
-            0,
-            None,
-        ),
-        not_null("interventions_generated_at_not_null", INTERVENTIONS, "generated_at", ("intervention_id",)),
-        between(
-            "outcomes_resolution_days_non_negative",
-            OUTCOMES_TABLE,
-            "resolution_time_days",
-            ("outcome_id",),
-            0,
-            None,
-        ),
-        between(
-            "outcomes_churn_risk_delta_in_range", OUTCOMES_TABLE, "churn_risk_delta", ("outcome_id",), -1, 1
-        ),
-        between(
-            "outcomes_revenue_saved_non_negative",
-            OUTCOMES_TABLE,
-            "estimated_revenue_saved",
-            ("outcome_id",),
-            0,
-            None,
-        ),
-        not_null("outcomes_measured_at_not_null", OUTCOMES_TABLE, "measured_at", ("outcome_id",)),
-        in_set(
-            "customers_segment_accepted",
-            CUSTOMERS,
-            "segment",
-            ("customer_id",),
-            SEGMENTS,
-        ),
-        in_set(
-            "customers_risk_tier_accepted",
-            CUSTOMERS,
-            "risk_tier",
-            ("customer_id",),
-            RISK_TIERS,
-        ),
-        in_set("journey_state_log_stage_accepted", STATE_LOG, "journey_stage", STATE_KEY, STAGES),
-        in_set("journey_state_log_previous_stage_accepted", STATE_LOG, "previous_stage", STATE_KEY, STAGES),
-        in_set("signals_source_accepted", SIGNALS, "source", ("signal_id",), SIGNAL_SOURCES),
-        in_set("signals_stage_accepted", SIGNALS, "journey_stage", ("signal_id",), STAGES),
         in_set("signals_type_known", SIGNALS, "signal_type", ("signal_id",), SIGNAL_TYPES),
-        in_set(
-            "interventions_action_accepted",
-            INTERVENTIONS,
-            "recommended_action",
-            ("intervention_id",),
-            ACTIONS,
-        ),
-        in_set("interventions_stage_accepted", INTERVENTIONS, "journey_stage", ("intervention_id",), STAGES),
-        in_set("outcomes_outcome_accepted", OUTCOMES_TABLE, "outcome", ("outcome_id",), OUTCOMES),
         rows(
             "signals_detected_before_citing_intervention",
             INTERVENTIONS,
@@ -654,16 +555,6 @@ def _mart_name(table: str) -> str:
     return table.rpartition(".")[2]
 
 
-def _mart_key_specs(table: str, key: tuple[str, ...]) -> list[ExpectationSpec]:
-    name = _mart_name(table)
-    specs = [not_null(f"{name}_{column}_not_null", table, column, key) for column in key]
-    if len(key) == 1:
-        specs.append(unique(f"{name}_key_unique", table, key[0]))
-    else:
-        specs.append(_spec(f"{name}_key_unique", table, "compound_unique", key, column_list=list(key)))
-    return specs
-
-
 def _contributions_sum(table: str) -> ExpectationSpec:
     total = " + ".join(f"{factor}_contribution" for factor in RISK_FACTORS)
     return rows(
@@ -696,44 +587,9 @@ def _contributions_sum(table: str) -> ExpectationSpec:
 
 MARTS = SuiteSpec(
     name="marts",
-    description="The analyst-facing marts: keys present and unique, risk scores and factors in [0, 1], "
-    "factor contributions summing to the score.",
+    description="The risk marts: factor contributions summing to the score. (Keys, not null and the [0, 1] "
+    "ranges of the marts are dbt data tests.)",
     expectations=(
-        *(spec for table, key in MART_KEYS.items() for spec in _mart_key_specs(table, key)),
-        not_null("customer_risk_scores_risk_score_not_null", RISK_SCORES, "risk_score", ("customer_id",)),
-        between(
-            "customer_risk_scores_risk_score_in_unit_interval",
-            RISK_SCORES,
-            "risk_score",
-            ("customer_id",),
-            0,
-            1,
-        ),
-        *(
-            between(
-                f"customer_risk_scores_{factor}_factor_in_unit_interval",
-                RISK_SCORES,
-                f"{factor}_factor",
-                ("customer_id",),
-                0,
-                1,
-            )
-            for factor in RISK_FACTORS
-        ),
-        not_null(
-            "customer_risk_history_risk_score_not_null",
-            RISK_HISTORY,
-            "risk_score",
-            ("customer_id", "as_of_date"),
-        ),
-        between(
-            "customer_risk_history_risk_score_in_unit_interval",
-            RISK_HISTORY,
-            "risk_score",
-            ("customer_id", "as_of_date"),
-            0,
-            1,
-        ),
         _contributions_sum(RISK_SCORES),
         _contributions_sum(RISK_HISTORY),
     ),
