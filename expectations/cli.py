@@ -44,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_suites(args.db, args.out, getattr(args, "suites", None))
     except DatabaseUnreadableError as exc:
-        print(f"journey dq: cannot read the database: {exc}", file=sys.stderr)
-        print(f"reports: {args.out / 'dq_summary.json'}, {args.out / 'dq_junit.xml'}", file=sys.stderr)
+        print(
+            f"journey dq: cannot read the database: {exc}; reports saying so: {args.out / 'dq_summary.json'},"
+            f" {args.out / 'dq_junit.xml'}",
+            file=sys.stderr,
+        )
         return EXIT_DB_UNREADABLE
     except (DqConfigError, GeCompatError) as exc:
         print(f"journey dq: configuration error: {exc}", file=sys.stderr)

@@ -401,7 +401,8 @@ def test_unreadable_database_exits_3(tmp_path: Path, kind: str, capsys: pytest.C
     }[kind]
     assert expected in err
     assert ("locked" in err) == (kind == "locked")  # a checksum's "block" is no lock
-    assert len(err.strip().splitlines()) == 2 and "Traceback" not in err  # the sentence and the reports line
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err  # one line, naming the reports too
+    assert "dq_summary.json" in err
     summary = json.loads((tmp_path / "dq" / "dq_summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "database_unreadable"
     assert junit_cases(tmp_path / "dq")["database_readable"].find("error") is not None

@@ -129,8 +129,7 @@ def test_a_corrupt_database_is_named_as_such_by_every_command(serving: Path, tmp
         first = result.stderr.strip().splitlines()[0]
         assert "is corrupt or not a DuckDB database file" in first and "locked" not in first, argv
         assert "Traceback" not in result.stderr, argv
-        if argv[0] != "dq":  # dq adds a second line: where its (minimal) reports are
-            one_line(result)
+        one_line(result)
     assert serving.read_bytes() == before
     assert not Workspace(serving).working.exists()
 
