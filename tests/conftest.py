@@ -31,6 +31,14 @@ from journey.project import PROJECT_DIR, DbtResult, run_dbt
 
 SAMPLE_DIR = PROJECT_DIR / "seeds"
 FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
+# each feed's (first) key field, as macros/feeds.sql journey_feeds() declares it
+KEYS = {
+    "customers": "customer_id",
+    "journey_state_log": "customer_id",
+    "signals": "signal_id",
+    "interventions": "intervention_id",
+    "outcomes": "outcome_id",
+}
 
 
 # Collected first: with pytest-xdist (one test file per worker) the longest file starts at once and the other

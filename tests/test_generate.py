@@ -24,6 +24,7 @@ from journey.generate import (
     parse_rate_overrides,
     run,
 )
+from tests.conftest import KEYS
 
 CUSTOMERS = 2000
 SEED = 20250120
@@ -61,13 +62,6 @@ ACTIONS = (
     "monitor_only",
 )
 OUTCOMES = ("resolved", "partial_improvement", "improved_engagement", "no_action_needed", "no_response")
-KEYS = {
-    "customers": "customer_id",
-    "journey_state_log": "customer_id",
-    "signals": "signal_id",
-    "interventions": "intervention_id",
-    "outcomes": "outcome_id",
-}
 
 # Rates high enough that every case shows up tens of times in 2,000 customers.
 HIGH_RATES = GeneratorRates(

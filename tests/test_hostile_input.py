@@ -17,15 +17,8 @@ import duckdb
 from journey.dbt_session import DbtSession
 from journey.project import DbtResult
 from journey.run import EXIT_USAGE, classify_dbt_failure
-from tests.conftest import FEEDS, SAMPLE_DIR, copy_db, load_sample, query
+from tests.conftest import FEEDS, KEYS, SAMPLE_DIR, copy_db, load_sample, query
 
-KEYS = {
-    "customers": "customer_id",
-    "journey_state_log": "customer_id",
-    "signals": "signal_id",
-    "interventions": "intervention_id",
-    "outcomes": "outcome_id",
-}
 NON_FINITE = ("NaN", "Infinity", "-Infinity", "1e400")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SELECTION = [
