@@ -86,3 +86,23 @@ def test_every_model_and_column_is_described(sample_db: Path, tmp_path: Path, db
         "model.customer_journey.journey_states: no description",
         "model.customer_journey.journey_states: built column segment is not in its YAML",
     ]
+
+
+def test_only_staging_models_read_sources(dbt_target: Path, sample_db: Path) -> None:
+    """The feeds, the policy's tables and ops.runs are each read by staging models only; everything else refs."""
+    parsed = run_dbt(["parse"], db=sample_db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
+    assert parsed.ok, parsed.output[-3000:]
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    readers = {
+        node["original_file_path"]: sorted(p for p in node["depends_on"]["nodes"] if p.startswith("source."))
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    outside = {
+        path: sources
+        for path, sources in readers.items()
+        if sources and not path.startswith("models/staging/")
+    }
+    assert outside == {}
+    read = {source for sources in readers.values() for source in sources}
+    assert read == set(manifest["sources"])  # every declared source has its staging model

@@ -31,7 +31,14 @@ TRUE_EFFECT = -0.03  # injected into the treated customers' risk change
 NOISE_SD = 0.05  # sd of the risk change
 SUCCESS_DROP = 0.05  # ref_experiment_parameters.success_min_risk_drop
 BASELINE_DATE, FOLLOWUP_DATE, LATER_DATE = "2025-01-05", "2025-01-15", "2025-01-19"
-IMPACT_MODELS = ["--select", "path:models/intermediate/impact", "path:models/marts/impact"]
+# the staging views of the policy's and ops tables too: built before the log was written, they read nothing
+IMPACT_MODELS = [
+    "--select",
+    "stg_policy__decision_log",
+    "stg_ops__runs",
+    "path:models/intermediate/impact",
+    "path:models/marts/impact",
+]
 
 
 def _parameters(db: Path) -> dict[str, float]:
@@ -317,7 +324,13 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
         ).fetchone()[0]
     assert superseded > 0
     full = copy_db(incremental, tmp_path / "full")
-    model = ["-s", "int_impact_decision_log__latest", "--exclude", "test_type:unit"]
+    model = [
+        "-s",
+        "stg_policy__decision_log",
+        "int_impact_decision_log__latest",
+        "--exclude",
+        "test_type:unit",
+    ]
     for db, extra in ((incremental, []), (full, ["--full-refresh"])):
         result = run_dbt(
             ["build", *model, *extra],

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import copy_db, query
 
-OUTCOME_MODELS = "int_policy_interventions+"
+OUTCOME_MODELS = "stg_policy__interventions+"
 
 
 def overview(db: Path, as_of: str | None = None) -> dict[str, object]:

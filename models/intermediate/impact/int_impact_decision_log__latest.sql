@@ -19,7 +19,7 @@
 with
 
 decision_log as (
-    select * from {{ source_or_empty('policy', 'decision_log') }}
+    select * from {{ ref('stg_policy__decision_log') }}
     where customer_id is not null
 ),
 

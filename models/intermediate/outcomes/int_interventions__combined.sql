@@ -9,7 +9,7 @@ feed_interventions as (
 ),
 
 policy_interventions as (
-    select * from {{ ref('int_policy_interventions') }}
+    select * from {{ ref('stg_policy__interventions') }}
     where approval_status is distinct from 'rejected'
 ),
 

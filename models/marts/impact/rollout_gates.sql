@@ -18,7 +18,7 @@ decision_log as (
 ),
 
 ops_runs as (
-    select * from {{ ref('int_ops_runs') }}
+    select * from {{ ref('stg_ops__runs') }}
 ),
 
 sample_ratio as (

@@ -5,7 +5,7 @@
 with
 
 policy_interventions as (
-    select * from {{ source_or_empty('policy', 'interventions') }}
+    select * from {{ ref('stg_policy__interventions') }}
 ),
 
 risk_scores as (
