@@ -124,3 +124,13 @@ def load_config(path: Path | None = None, policy_path: Path | None = DEFAULT_POL
     if policy_path is not None:
         params = {**params, **load_policy_params(policy_path)}
     return DqConfig(severities=severities, params=params, suite_of=suite_of)
+
+
+def load_checked_config(policy_path: Path | None = None) -> DqConfig:
+    """severity.yml with the thresholds of ``policy_path`` (default policy/policy.yml), checked against the
+    declared suites: what every run of the suites uses (raises DqConfigError)."""
+    from expectations.suites import declared_ids
+
+    config = load_config(policy_path=policy_path or DEFAULT_POLICY_PATH)
+    config.check_covers(declared_ids())
+    return config

@@ -17,9 +17,7 @@ class ConfigProblem(ValueError):
 
 def check_configs(*, policy: bool = True, policy_config: Path | None = None) -> None:
     """Load every config file as the stages will; raise ConfigProblem on the first problem."""
-    from expectations.config import DEFAULT_POLICY_PATH, DqConfigError
-    from expectations.config import load_config as load_dq_config
-    from expectations.suites import declared_ids
+    from expectations.config import DqConfigError, load_checked_config
 
     if policy:
         from policy.config import PolicyConfigError
@@ -30,6 +28,6 @@ def check_configs(*, policy: bool = True, policy_config: Path | None = None) -> 
         except PolicyConfigError as exc:
             raise ConfigProblem(str(exc)) from exc
     try:
-        load_dq_config(policy_path=policy_config or DEFAULT_POLICY_PATH).check_covers(declared_ids())
+        load_checked_config(policy_config)
     except DqConfigError as exc:
         raise ConfigProblem(str(exc)) from exc

@@ -24,18 +24,20 @@ def crash_log_dir() -> Path:
     return Path(os.environ.get("JOURNEY_LOG_DIR") or tempfile.gettempdir())
 
 
+def save_traceback(exc: BaseException, path: Path) -> str:
+    """Write the traceback of ``exc`` to ``path``; the path written, or why nothing was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError as error:
+        return f"not written: {error.strerror or error}"
+
+
 def report_crash(command: str, exc: BaseException) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    detail = "".join(traceback.format_exception(exc))
-    where = "no log written"
-    try:
-        folder = crash_log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"journey-{command}-{stamp}.log"
-        path.write_text(detail, encoding="utf-8")
-        where = f"details in {path}"
-    except OSError as log_error:
-        where = f"no log written: {log_error.strerror or log_error}"
+    saved = save_traceback(exc, crash_log_dir() / f"journey-{command}-{stamp}.log")
+    where = f"details in {saved}" if not saved.startswith("not written") else f"no log {saved}"
     summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     print(
         f"journey {command}: internal error {type(exc).__name__}{': ' + summary if summary else ''} ({where})",

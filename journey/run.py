@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from journey.crash import save_traceback
 from journey.dbfile import DatabaseFileError, check_readable
 from journey.dbt_session import DbtSession
 from journey.exit_codes import ExitCode
@@ -177,17 +177,13 @@ def build_stage(ctx: RunContext) -> None:
 
 
 def dq_stage(ctx: RunContext) -> None:
+    from expectations.config import load_checked_config
     from expectations.reports import terminal_summary
     from expectations.results import DatabaseUnreadableError
     from expectations.runner import run_suites
 
-    config = None
-    if ctx.options.policy_config is not None:  # the guardrails check the thresholds of the policy that ran
-        from expectations.config import load_config
-        from expectations.suites import declared_ids
-
-        config = load_config(policy_path=ctx.options.policy_config)
-        config.check_covers(declared_ids())
+    # the guardrails check the thresholds of the policy that runs (--policy-config, else policy/policy.yml)
+    config = load_checked_config(ctx.options.policy_config)
     try:
         result = run_suites(ctx.working, ctx.out_dir / "dq", config=config)
     except DatabaseUnreadableError as exc:
@@ -337,11 +333,9 @@ def _execute_locked(ctx: RunContext) -> int:
         exit_code = EXIT_MACHINERY
         ctx.record.message = f"{name}: {describe_os_error(exc)}"
         print(f"journey run: {name} failed: {describe_os_error(exc)}", file=sys.stderr)
-    except (
-        Exception
-    ) as exc:  # a crash in our own code: one line, the traceback in the run folder, never publish
+    except Exception as exc:  # a crash in our own code: one line, the traceback in the run folder
         exit_code = EXIT_MACHINERY
-        log = write_crash_log(ctx.out_dir, exc)
+        log = save_traceback(exc, ctx.out_dir / "crash.log")
         ctx.record.message = f"{name} crashed: {type(exc).__name__}: {exc}"
         print(f"journey run: {name} crashed: {type(exc).__name__}: {exc} (traceback: {log})", file=sys.stderr)
 
@@ -385,15 +379,6 @@ def describe_os_error(exc: OSError) -> str:
     """``No space left on device: /data/.journey-work/journey.duckdb`` rather than a traceback."""
     where = f": {exc.filename}" if exc.filename else ""
     return f"{exc.strerror or exc}{where}"
-
-
-def write_crash_log(out_dir: Path, exc: BaseException) -> Path | str:
-    try:
-        path = out_dir / "crash.log"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-        return path
-    except OSError:
-        return "not written"
 
 
 def _summary(ctx: RunContext) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import duckdb
 from journey.dbfile import explain_open_error
 from journey.exit_codes import ExitCode
 from journey.publish import RunLockedError, Workspace, exclusive_run
-from policy.db import DatabaseUnavailableError, open_db
+from policy.db import DatabaseUnavailableError, open_db, require_file
 from policy.dq_gate import DEFAULT_DQ_SUMMARY
 from policy.inputs import MissingMartsError
 from policy.review import ReviewError, list_pending, review
@@ -188,6 +188,7 @@ def run_policy(args: argparse.Namespace) -> int:
         if args.dry_run:
             outcome = _run(request)
         else:  # it writes the serving database: never while a run builds the copy that will replace it
+            require_file(args.db)
             with exclusive_run(Workspace(args.db), holder="journey policy", wait_s=args.wait):
                 outcome = _run(request)
     except PolicyUsageError as exc:
@@ -236,6 +237,7 @@ def run_review(args: argparse.Namespace) -> int:
                 print(f"      {item.reason}")
             return EXIT_OK
         holder = f"journey review {command} {args.intervention_id} by {args.by}"
+        require_file(args.db)  # before the lock: no lock folder beside a database that is not there
         with (
             exclusive_run(Workspace(args.db), holder=holder, wait_s=args.wait),
             open_db(args.db, read_only=False) as con,

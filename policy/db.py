@@ -17,7 +17,7 @@ import duckdb
 
 from journey.dbfile import explain_open_error
 
-__all__ = ["DatabaseUnavailableError", "memory_settings", "open_db", "relation_exists"]
+__all__ = ["DatabaseUnavailableError", "memory_settings", "open_db", "relation_exists", "require_file"]
 
 DEFAULT_MEMORY_LIMIT = "8GB"  # as profiles.yml gives dbt
 
@@ -37,13 +37,19 @@ class DatabaseUnavailableError(RuntimeError):
     """The database file is missing, not a DuckDB database, locked by another process, or not built."""
 
 
+def require_file(path: str | Path) -> Path:
+    """The database file at ``path``; DatabaseUnavailableError when there is none (nothing is created)."""
+    db = Path(path)
+    if not db.is_file():
+        raise DatabaseUnavailableError(f"{db}: no such database file; build it first (`journey run`)")
+    return db
+
+
 @contextmanager
 def open_db(path: str | Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to an existing database file, bounded by :func:`memory_settings`; closed on exit. Never
     creates a new file."""
-    db = Path(path)
-    if not db.is_file():
-        raise DatabaseUnavailableError(f"{db}: no such database file; build it first (`journey run`)")
+    db = require_file(path)
     try:
         con = duckdb.connect(str(db), read_only=read_only, config=memory_settings())
     except duckdb.Error as exc:

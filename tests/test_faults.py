@@ -215,3 +215,12 @@ def test_a_failed_dbt_stage_is_summed_up_from_its_structured_result(tmp_path: Pa
     assert "\x1b[" not in result.stdout + result.stderr
     note = next(text for text in result.stdout.splitlines() if text.strip().startswith("note:"))
     assert "customers.json" in note and note.strip() != "note: Encountered an error:"
+
+
+def test_a_review_of_a_missing_database_writes_nothing_anywhere(tmp_path: Path) -> None:
+    db = tmp_path / "typo" / "journey.duckdb"
+    for argv in (["review", "approve", PENDING, "--db", str(db)], ["policy", "--db", str(db)]):
+        result = journey(*argv, cwd=tmp_path)
+        assert result.returncode == ExitCode.BAD_INPUT
+        assert one_line(result) == f"error: {db}: no such database file; build it first (`journey run`)"
+    assert not db.parent.exists()  # no lock folder beside a database that is not there
