@@ -14,14 +14,28 @@
     json_type({{ record }})
 {%- endmacro %}
 
-{#- The first field that appears more than once in the record's top-level object (null when none does, or when the
-    record is not an object): such a record is ambiguous, JSON readers disagree on which value counts. -#}
-{% macro json_duplicate_field(record) -%}
-    {{ return(adapter.dispatch('json_duplicate_field', 'customer_journey')(record)) }}
+{#- The top-level keys of a record, in order, a repeated key as often as it appears (null or empty when the record
+    is not an object). Computed once per record: staging looks for a repeated key in it (json_repeated_key). -#}
+{% macro json_record_keys(record) -%}
+    {{ return(adapter.dispatch('json_record_keys', 'customer_journey')(record)) }}
 {%- endmacro %}
 
-{% macro duckdb__json_duplicate_field(record) -%}
-    list_filter(json_keys({{ record }}), (name, i) -> list_position(json_keys({{ record }}), name) < i)[1]
+{% macro duckdb__json_record_keys(record) -%}
+    json_keys({{ record }})
+{%- endmacro %}
+
+{#- The first key of `keys` (json_record_keys) seen before at a lower position; null when no key repeats. Such a
+    record is ambiguous: JSON readers disagree on which value counts. The lambda runs only for the rare record
+    with a repeat (the length test is cheap). -#}
+{% macro json_repeated_key(keys) -%}
+    {{ return(adapter.dispatch('json_repeated_key', 'customer_journey')(keys)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_repeated_key(keys) -%}
+    case
+        when len({{ keys }}) <> len(list_distinct({{ keys }}))
+            then list_filter({{ keys }}, (name, i) -> list_position({{ keys }}, name) < i)[1]
+    end
 {%- endmacro %}
 
 {#- The record parsed once into a value holding each of `fields` (a list of names) as JSON

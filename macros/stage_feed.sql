@@ -47,7 +47,7 @@ parsed as (
         record,
         loaded_from,
         {{ json_record_type('record') }} as record__json_type,
-        {{ json_duplicate_field('record') }} as record__duplicate_field,
+        {{ json_record_keys('record') }} as record__keys,
         {{ json_parse_fields('record', fields | map(attribute='name') | list) }} as fields
     from records
 ),
@@ -63,7 +63,7 @@ extracted as (
         trim({{ json_value_text(json_parsed_field('fields', f.name)) }}) as {{ f.name }}__text,
         {%- endfor %}
         record__json_type,
-        record__duplicate_field
+        {{ json_repeated_key('record__keys') }} as record__duplicate_field
     from parsed
 ),
 

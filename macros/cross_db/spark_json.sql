@@ -174,10 +174,14 @@
 {%- endmacro %}
 
 {#- Spark: the record's top-level keys in order (json_object_keys keeps a repeated key, as DuckDB's json_keys
-    does); the first one seen before at a lower position. -#}
-{% macro spark__json_duplicate_field(record) -%}
-    try_element_at(
-        filter(json_object_keys({{ record }}), (name, i) -> array_position(json_object_keys({{ record }}), name) < i + 1),
-        1
-    )
+    does) and the first one seen before at a lower position. -#}
+{% macro spark__json_record_keys(record) -%}
+    json_object_keys({{ record }})
+{%- endmacro %}
+
+{% macro spark__json_repeated_key(keys) -%}
+    case
+        when size({{ keys }}) <> size(array_distinct({{ keys }}))
+            then try_element_at(filter({{ keys }}, (name, i) -> array_position({{ keys }}, name) < i + 1), 1)
+    end
 {%- endmacro %}
