@@ -10,7 +10,7 @@ from different folders, at different times, compare equal:
 - columns holding run metadata (``loaded_at``, ``run_id``, ``decided_at``, timings, ...) are left out;
 - ``loaded_from`` (an absolute file path) is reduced to the file's name;
 - floating-point values are rounded to 9 decimals (DuckDB's parallel sums differ in the last bit between
-  identical runs), also inside JSON columns.
+  identical runs), also inside JSON columns and JSON documents kept as text.
 """
 
 from __future__ import annotations
@@ -43,16 +43,18 @@ EXCLUDED_COLUMNS = frozenset(
         "finished_at",
         "reviewed_at",
         "evaluation_latency_ms",
+        "dq_gate_note",  # names the run's output folder
+        # percentiles of the measured latency above (kpi marts)
+        "p50_evaluation_latency_ms",
+        "p95_evaluation_latency_ms",
     }
 )
-# Run metadata in one table only (schema.table.column): absolute paths and timings of the run record, and a
-# note naming the run's output folder.
+# Run metadata in one table only (schema.table.column): absolute paths and timings of the run record.
 EXCLUDED_TABLE_COLUMNS = frozenset(
     {
         "ops.runs.input_dir",
         "ops.runs.inputs",
         "ops.runs.stage_timings",
-        "policy.decision_log.dq_gate_note",
     }
 )
 # Absolute file paths, reduced to the file's name.
@@ -91,10 +93,21 @@ def canonical(value: Any) -> Any:
     return str(value)
 
 
+def _looks_like_json_text(value: Any, column: Column) -> bool:
+    """A JSON document kept as text (the decision log's inputs): its floats are rounded like any other."""
+    if column.type != "VARCHAR" or not isinstance(value, str) or not value.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
 def canonical_cell(value: Any, column: Column) -> Any:
     if value is not None and column.name in BASENAME_COLUMNS:
         return PurePosixPath(str(value)).name
-    if value is not None and column.type == "JSON":
+    if value is not None and (column.type == "JSON" or _looks_like_json_text(value, column)):
         return canonical(json.loads(value))
     return canonical(value)
 

@@ -1,0 +1,76 @@
+"""The redesign of issue 18 keeps every public table's rows: the sample's and a generated 100k set's tables,
+snapshotted before it (tests/snapshots/, taken at commit 79a5d42 with ``python -m journey.snapshot``), against a
+run of today's code.
+
+Public tables: every table of the marts, quality, policy and ops schemas and the stg_ models of staging
+(DESIGN.md); intermediate, reference and the base_ staging tables are the project's own and may change. A change
+that is meant is listed in INTENDED with its reason (and written in the CHANGELOG); every other table must have the
+same columns, row count and rows (floats to 1e-9; run metadata such as run ids and timestamps left out, see
+journey/snapshot.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from journey.generate import main as generate_main
+from journey.run import EXIT_OK, RunOptions, execute
+from journey.snapshot import compare, snapshot
+from tests.conftest import SAMPLE_DIR
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+PUBLIC_SCHEMAS = ("marts", "quality", "policy", "ops", "staging")
+
+# table -> why its snapshot may differ from the one taken before the redesign
+INTENDED: dict[str, str] = {}
+# Left out of both snapshots (taken with ``--exclude`` for each): the decision log's inputs_hash and its
+# decision_log_id (derived from it) are md5s of the inputs' JSON text with unrounded floats, which differ in the
+# last bit between two identical runs (3,074 of 100,000 rows here): a defect of the old log, fixed by the typed
+# decision log (issue 18).
+UNSTABLE = frozenset({"inputs_hash", "decision_log_id"})
+
+
+def is_public(name: str) -> bool:
+    schema, table = name.split(".", 1)
+    return schema in PUBLIC_SCHEMAS and (schema != "staging" or table.startswith("stg_"))
+
+
+def public(tables: dict[str, dict]) -> dict[str, dict]:
+    return {name: table for name, table in tables.items() if is_public(name) and name not in INTENDED}
+
+
+def differences(db: Path, before: Path) -> list[str]:
+    return compare(public(json.loads(before.read_text())), public(snapshot(db, extra_excluded=UNSTABLE)))
+
+
+def test_the_sample_keeps_its_public_rows(tmp_path: Path, dbt_target: Path) -> None:
+    db = tmp_path / "serving" / "journey.duckdb"
+    options = RunOptions(
+        db=db, input_dir=SAMPLE_DIR, out=tmp_path / "out", quiet=True, target_path=dbt_target
+    )
+    exit_code, summary = execute(options)
+    assert exit_code == EXIT_OK, summary
+    before = json.loads((SNAPSHOTS / "sample.json").read_text())
+    assert (
+        len(public(before)) >= 30
+    )  # the snapshot holds the public tables (a filter bug would pass vacuously)
+    assert differences(db, SNAPSHOTS / "sample.json") == []
+
+
+@pytest.mark.slow
+def test_a_generated_100k_set_keeps_its_public_rows(tmp_path: Path, dbt_target: Path) -> None:
+    """The set of the snapshot: ``journey generate --customers 100000 --seed 11 --format ndjson``, then
+    ``journey run`` on it (about 2 minutes with the snapshot's digests)."""
+    feeds = tmp_path / "feeds"
+    assert (
+        generate_main(["--customers", "100000", "--seed", "11", "--format", "ndjson", "--out", str(feeds)])
+        == 0
+    )
+    db = tmp_path / "serving" / "journey.duckdb"
+    options = RunOptions(db=db, input_dir=feeds, out=tmp_path / "out", quiet=True, target_path=dbt_target)
+    exit_code, summary = execute(options)
+    assert exit_code == EXIT_OK, summary
+    assert differences(db, SNAPSHOTS / "g100k.json") == []
