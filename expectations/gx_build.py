@@ -114,6 +114,8 @@ class GxSession:
         self.timings: dict[str, float] = {}
         self._context: Any = None
         self._datasource: Any = None
+        self._connections = 0  # data sources opened on the file (one per phase of a DqRun)
+        self._names: set[str] = set()  # GE suite / validation names used in the context
 
     def __enter__(self) -> GxSession:
         return self if self._datasource is not None else self.open()
@@ -149,9 +151,18 @@ class GxSession:
             },
         )
         self._context = context
+        self._connect()
+        self.timings["ge_setup_s"] = time.perf_counter() - started
+        return self
+
+    def _connect(self) -> None:
+        """A read-only SQL data source on the file (a new one after ``release``: the context, and so every
+        validation result for the Data Docs, is kept)."""
+        self._connections += 1
+        name = DATASOURCE_NAME if self._connections == 1 else f"{DATASOURCE_NAME}_{self._connections}"
         try:
-            self._datasource = context.data_sources.add_sql(
-                name=DATASOURCE_NAME,
+            self._datasource = self._context.data_sources.add_sql(
+                name=name,
                 connection_string=f"duckdb:///{self.db_path.resolve()}",
                 kwargs={"connect_args": {"read_only": True}},
             )
@@ -165,8 +176,14 @@ class GxSession:
         except BaseException:
             self.close()
             raise
-        self.timings["ge_setup_s"] = time.perf_counter() - started
-        return self
+
+    def release(self) -> None:
+        """Let go of the DuckDB file (so a writer can open it) and keep the context; ``reconnect`` reads on."""
+        self.close()
+
+    def reconnect(self) -> None:
+        if self._datasource is None and self._context is not None:
+            self._connect()
 
     def _check_rows_come_back(self) -> None:
         """Runtime canary for the duckdb-engine bug: without rows every expectation would fail."""
@@ -204,6 +221,10 @@ class GxSession:
         import great_expectations as gx
 
         schema, _, table = group.table.rpartition(".")
+        name = group.name
+        while name in self._names:  # the same suite and table in two phases
+            name += "+"
+        self._names.add(name)
         with warnings.catch_warnings():
             # GE 1.24 deprecates schema_name on table assets, and SQLAlchemy cannot name DuckDB's
             # LIST type while reflecting columns; neither affects the checks.
@@ -211,15 +232,13 @@ class GxSession:
                 "ignore", message=".*schema_name.*deprecated", category=DeprecationWarning
             )
             warnings.filterwarnings("ignore", message="Did not recognize type", category=sa_exc.SAWarning)
-            asset = self._datasource.add_table_asset(
-                name=group.name, table_name=table, schema_name=schema or None
-            )
+            asset = self._datasource.add_table_asset(name=name, table_name=table, schema_name=schema or None)
             batch_definition = asset.add_batch_definition_whole_table("whole_table")
-            suite = self._context.suites.add(gx.ExpectationSuite(name=group.name))
+            suite = self._context.suites.add(gx.ExpectationSuite(name=name))
             for expectation in expectations:
                 suite.add_expectation(expectation)
             definition = self._context.validation_definitions.add(
-                gx.ValidationDefinition(name=group.name, data=batch_definition, suite=suite)
+                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
             )
             run = definition.run(result_format=group.result_format(max_keys))
         return [result.to_json_dict() for result in run.results]

@@ -7,7 +7,7 @@ import datetime as dt
 import shutil
 import string
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,77 +180,159 @@ def _run_suite(
     )
 
 
+class DqRun:
+    """One data-quality run with one set of reports, in one phase or more.
+
+    ``journey run`` runs it in two: before the policy, the checks whose tables do not depend on the policy's
+    write-back (the gate reads that summary); after the models downstream of the policy are built, the rest. Each
+    expectation runs once. ``run(now)`` runs the expectations not run yet for which ``now(spec)`` is true (all
+    when ``now`` is None); the others are reported as skipped with ``later`` as the reason until a later phase
+    runs them. Every phase rewrites dq_summary.json and the JUnit file with everything found so far; the final
+    phase also builds the Data Docs (from every phase's validations: one Great Expectations context is kept,
+    its read-only connection released between phases so that dbt and the policy can write).
+
+    Expectations whose tables do not exist (or whose parameters are not configured) are skipped with a note; a
+    suite with none left is reported as skipped. Raises DatabaseUnreadableError (after writing a minimal summary
+    and JUnit file) when the file cannot be opened or read, and DqConfigError when severity.yml and the
+    declared suites disagree.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        out_dir: Path,
+        suites: Sequence[str | SuiteSpec] | None = None,
+        config: DqConfig | None = None,
+    ) -> None:
+        self._started = time.perf_counter()
+        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # GE stores need absolute paths
+        self.db_path, self.out_dir = Path(db_path).absolute(), Path(out_dir).absolute()
+        self.config = config if config is not None else load_checked_config()
+        self.selected = _select(suites)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.out_dir / DOCS_DIR, ignore_errors=True)  # one run per folder: no stale pages
+        self._outcomes: dict[str, ExpectationOutcome] = {}
+        self._suite_reasons: dict[str, str] = {}  # suites skipped whole, and why
+        self._seconds: dict[str, float] = {}
+        self._timings: dict[str, float] = {}
+        self._session: gx_build.GxSession | None = None
+
+    def run(
+        self,
+        now: Callable[[ExpectationSpec], bool] | None = None,
+        *,
+        later: str = "runs in a later phase",
+        final: bool = True,
+    ) -> DqResult:
+        phase_started = time.perf_counter()
+        try:
+            tables = list_tables(self.db_path)
+        except DatabaseUnreadableError as exc:
+            self.close()
+            write_unreadable_reports(self.out_dir, self.db_path, str(exc), self.started_at)
+            raise
+        self._add_timing("preflight_s", time.perf_counter() - phase_started)
+        try:
+            for suite in self.selected:
+                specs = [
+                    spec
+                    for spec in suite.expectations
+                    if spec.id not in self._outcomes and (now is None or now(spec))
+                ]
+                if specs:
+                    self._run_specs(suite, specs, tables)
+            result = self._result(later)
+            if final:
+                docs_started = time.perf_counter()
+                if self._session is not None:
+                    result.data_docs_index = self._session.build_docs()
+                    self._add_timing("data_docs_s", time.perf_counter() - docs_started)
+                    self._timings.update(self._session.timings)
+                result.timings = self._timings_now()
+        finally:
+            if final:
+                self.close()
+            elif self._session is not None:
+                self._session.release()  # the policy and dbt write between the phases
+        write_reports(result)
+        return result
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def _run_specs(self, suite: SuiteSpec, specs: list[ExpectationSpec], tables: frozenset[str]) -> None:
+        skipped, suite_reason = skip_reasons(specs, tables, self.config.params)
+        for spec in specs:
+            if spec.id in skipped:
+                self._outcomes[spec.id] = _skipped_outcome(suite, spec, skipped[spec.id], self.config)
+        runnable = [spec for spec in specs if spec.id not in skipped]
+        if not runnable:
+            if len(specs) == len(suite.expectations) and suite_reason is not None:
+                self._suite_reasons[suite.name] = suite_reason
+            return
+        if self._session is None:
+            try:
+                self._session = gx_build.GxSession(self.db_path, self.out_dir / DOCS_DIR).open()
+            except DatabaseUnreadableError as exc:  # e.g. a writer took the lock after the preflight
+                write_unreadable_reports(self.out_dir, self.db_path, str(exc), self.started_at)
+                raise
+        else:
+            self._session.reconnect()
+        ran = _run_suite(self._session, dataclasses.replace(suite, expectations=tuple(runnable)), {}, self.config)
+        self._seconds[suite.name] = self._seconds.get(suite.name, 0.0) + ran.seconds
+        for outcome in ran.outcomes:
+            self._outcomes[outcome.expectation_id] = outcome
+
+    def _result(self, later: str) -> DqResult:
+        runs = []
+        for suite in self.selected:
+            outcomes = [
+                self._outcomes.get(spec.id) or _skipped_outcome(suite, spec, later, self.config)
+                for spec in suite.expectations
+            ]
+            reason = self._suite_reasons.get(suite.name)
+            if reason is None and all(outcome.status is Status.SKIPPED for outcome in outcomes):
+                reason = later if not any(spec.id in self._outcomes for spec in suite.expectations) else None
+            runs.append(
+                SuiteRun(
+                    name=suite.name,
+                    description=suite.description,
+                    outcomes=outcomes,
+                    seconds=self._seconds.get(suite.name, 0.0),
+                    skipped_reason=reason,
+                    informational=suite.informational,
+                )
+            )
+        return DqResult(
+            db_path=self.db_path,
+            out_dir=self.out_dir,
+            suites=runs,
+            timings=self._timings_now(),
+            started_at=self.started_at,
+            ge_version=ge_compat.installed_ge_version(),
+        )
+
+    def _add_timing(self, name: str, seconds: float) -> None:
+        self._timings[name] = self._timings.get(name, 0.0) + seconds
+
+    def _timings_now(self) -> dict[str, float]:
+        timings = dict(self._timings)
+        if self._session is not None:
+            timings.update(self._session.timings)
+        timings["total_s"] = time.perf_counter() - self._started
+        return timings
+
+
 def run_suites(
     db_path: Path,
     out_dir: Path,
     suites: Sequence[str | SuiteSpec] | None = None,
     config: DqConfig | None = None,
 ) -> DqResult:
-    """Run ``suites`` (names or specs; default all) on ``db_path`` and write the reports under ``out_dir``.
-
-    Expectations whose tables do not exist yet (or whose parameters are not configured) are skipped
-    with a note; a suite with none left is reported as skipped. The database is only ever opened
-    read-only and is released before this returns (also on failure). Raises DatabaseUnreadableError
-    (after writing a minimal summary and JUnit file) when the file cannot be opened or read, and
-    DqConfigError when severity.yml and the declared suites disagree.
-    """
-    started = time.perf_counter()
-    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    db_path, out_dir = Path(db_path).absolute(), Path(out_dir).absolute()  # GE stores need absolute paths
-    if config is None:
-        config = load_checked_config()
-    selected = _select(suites)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    try:
-        tables = list_tables(db_path)
-    except DatabaseUnreadableError as exc:
-        write_unreadable_reports(out_dir, db_path, str(exc), started_at)
-        raise
-    timings["preflight_s"] = time.perf_counter() - started
-
-    runnable: list[tuple[SuiteSpec, dict[str, str]]] = []
-    runs: dict[str, SuiteRun] = {}
-    for suite in selected:
-        skipped, suite_reason = skip_reasons(suite.expectations, tables, config.params)
-        if len(skipped) == len(suite.expectations):
-            runs[suite.name] = SuiteRun(
-                name=suite.name,
-                description=suite.description,
-                outcomes=[
-                    _skipped_outcome(suite, spec, skipped[spec.id], config) for spec in suite.expectations
-                ],
-                skipped_reason=suite_reason,
-                informational=suite.informational,
-            )
-        else:
-            runnable.append((suite, skipped))
-
-    docs_index: Path | None = None
-    if runnable:
-        docs_dir = out_dir / DOCS_DIR
-        shutil.rmtree(docs_dir, ignore_errors=True)  # one run per folder: no stale pages from earlier runs
-        try:
-            session = gx_build.GxSession(db_path, docs_dir).open()
-        except DatabaseUnreadableError as exc:  # e.g. a writer took the lock after the preflight
-            write_unreadable_reports(out_dir, db_path, str(exc), started_at)
-            raise
-        with session:
-            for suite, skipped in runnable:
-                runs[suite.name] = _run_suite(session, suite, skipped, config)
-            docs_started = time.perf_counter()
-            docs_index = session.build_docs()
-            timings["data_docs_s"] = time.perf_counter() - docs_started
-        timings.update(session.timings)
-    timings["total_s"] = time.perf_counter() - started
-    result = DqResult(
-        db_path=db_path,
-        out_dir=out_dir,
-        suites=[runs[suite.name] for suite in selected],
-        timings=timings,
-        started_at=started_at,
-        ge_version=ge_compat.installed_ge_version(),
-        data_docs_index=docs_index,
-    )
-    write_reports(result)
-    return result
+    """Run ``suites`` (names or specs; default all) on ``db_path`` in one phase and write the reports under
+    ``out_dir`` (see DqRun). The database is only ever opened read-only and is released before this returns
+    (also on failure)."""
+    return DqRun(db_path, out_dir, suites, config).run()

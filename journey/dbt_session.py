@@ -58,6 +58,7 @@ class DbtSession:
         feed_file_pattern: str | None = None,
         extra_vars: dict[str, Any] | None = None,
         echo: bool = False,
+        check_feed_syntax: bool = True,
     ) -> None:
         # Run settings go in as environment variables, not --vars (see macros/run_settings.sql): an empty
         # value means "not set", so a variable left in the caller's environment cannot leak into the run.
@@ -67,6 +68,7 @@ class DbtSession:
             "JOURNEY_AS_OF_DATE": as_of or "",
             "JOURNEY_LOAD_MODE": load_mode or "",
             "JOURNEY_FEED_FILE_PATTERN": feed_file_pattern or "",
+            "JOURNEY_CHECK_FEED_SYNTAX": "" if check_feed_syntax else "false",
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
@@ -96,6 +98,26 @@ class DbtSession:
                 return self._result(self._run(command, lines), lines)
             finally:
                 _release_duckdb()
+
+    def relations_downstream_of(self, source_name: str) -> frozenset[str]:
+        """``schema.table`` (lowercase) of the source's own tables and of every model built from them, directly
+        or not, from the parsed manifest (empty before the first command)."""
+        manifest = self._manifest
+        if manifest is None:
+            return frozenset()
+        sources = [node for node in manifest.sources.values() if node.source_name == source_name]
+        reached = {node.unique_id for node in sources}
+        relations = {f"{node.schema}.{node.identifier}".lower() for node in sources}
+        models = [node for node in manifest.nodes.values() if node.resource_type == "model"]
+        grown = True
+        while grown:  # a few passes over ~60 models: the graph is shallow
+            grown = False
+            for node in models:
+                if node.unique_id not in reached and reached.intersection(node.depends_on.nodes):
+                    reached.add(node.unique_id)
+                    relations.add(f"{node.schema}.{node.alias}".lower())
+                    grown = True
+        return frozenset(relations)
 
     def _run(self, args: list[str], lines: list[str]) -> Any:
         from dbt.cli.main import dbtRunner

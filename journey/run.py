@@ -82,6 +82,7 @@ class RunContext:
     out_dir: Path
     summary: dict[str, Any] = field(default_factory=dict)
     dbt: DbtSession | None = None
+    dq: Any = None  # expectations.runner.DqRun, imported with Great Expectations by the dq stage
 
     @property
     def working(self) -> Path:
@@ -123,6 +124,8 @@ def dbt_stage(ctx: RunContext, args: list[str], label: str) -> None:
             as_of=ctx.options.as_of,
             target_path=ctx.options.target_path,
             load_mode=ctx.options.load_mode,
+            # a malformed feed fails its staging model, and the working copy is discarded: no parse ahead
+            check_feed_syntax=False,
         )
     result = ctx.dbt.invoke(args)
     ctx.record.row_counts.setdefault("dbt_nodes", {})[label] = result.executed
@@ -143,13 +146,10 @@ def dbt_stage(ctx: RunContext, args: list[str], label: str) -> None:
 PRODUCTION_EXCLUDE = ["--exclude", "test_type:unit"]
 
 
-# The data tests of the nodes downstream of the policy's tables run once, in the build after the policy (which
-# rebuilds those nodes), not also in the first build on tables about to be replaced: 135 of the 267 tests.
-TESTED_AFTER_POLICY = f"{POLICY_DOWNSTREAM},resource_type:test"
-
-
 def build_stage(ctx: RunContext) -> None:
-    exclude = [*PRODUCTION_EXCLUDE] if ctx.options.skip_policy else [*PRODUCTION_EXCLUDE, TESTED_AFTER_POLICY]
+    """Everything that does not depend on the policy's write-back (everything, with --skip-policy): the
+    models downstream of the policy are built once, after it (downstream_stage)."""
+    exclude = [*PRODUCTION_EXCLUDE] if ctx.options.skip_policy else [*PRODUCTION_EXCLUDE, POLICY_DOWNSTREAM]
     dbt_stage(ctx, ["build", *exclude], "dbt build")
     with duckdb.connect(str(ctx.working), read_only=True) as connection:
         accounting = connection.sql(
@@ -176,24 +176,56 @@ def build_stage(ctx: RunContext) -> None:
     )
 
 
+# Why an expectation that reads what the policy writes is not in the summary the gate reads.
+AFTER_POLICY = "runs after the policy (it reads tables built from the policy's write-back)"
+
+
 def dq_stage(ctx: RunContext) -> None:
+    """Data quality before the policy: the expectations whose tables do not depend on the policy's write-back
+    (all of them with --skip-policy). The policy's gate reads the summary this writes."""
     from expectations.config import load_checked_config
-    from expectations.reports import terminal_summary
-    from expectations.results import DatabaseUnreadableError
-    from expectations.runner import run_suites
+    from expectations.runner import DqRun
 
     # the guardrails check the thresholds of the policy that runs (--policy-config, else policy/policy.yml)
-    config = load_checked_config(ctx.options.policy_config)
+    ctx.dq = DqRun(ctx.working, ctx.out_dir / "dq", config=load_checked_config(ctx.options.policy_config))
+    if ctx.options.skip_policy:
+        _dq_phase(ctx, None, final=True)
+        return
+    assert ctx.dbt is not None  # the build stage ran
+    written_by_policy = ctx.dbt.relations_downstream_of("policy")
+    _dq_phase(ctx, lambda spec: not written_by_policy.intersection(t.lower() for t in spec.tables), final=False)
+
+
+def dq_after_policy_stage(ctx: RunContext) -> None:
+    """The rest of the expectations, on the tables the policy wrote and the models built from them; the reports
+    then hold every expectation once. An error here fails the run (exit 1, not published) like one before the
+    policy, and the interventions export of the run is withdrawn: the working copy the policy wrote is
+    discarded."""
+    _dq_phase(ctx, None, final=True)
+    if ctx.summary.get("dq_exit_code"):
+        export = ctx.out_dir / "policy_interventions.json"
+        if export.exists():
+            export.unlink()
+            ctx.say(f"      {export.name} withdrawn: data-quality errors after the policy, nothing is published")
+
+
+def _dq_phase(ctx: RunContext, now: Callable[[Any], bool] | None, *, final: bool) -> None:
+    from expectations.reports import terminal_summary
+    from expectations.results import DatabaseUnreadableError
+
+    assert ctx.dq is not None
     try:
-        result = run_suites(ctx.working, ctx.out_dir / "dq", config=config)
+        result = ctx.dq.run(now, later=AFTER_POLICY, final=final)
     except DatabaseUnreadableError as exc:
         raise StageFailed(EXIT_MACHINERY, f"data quality could not read the working database: {exc}") from exc
     totals = json.loads((ctx.out_dir / "dq" / "dq_summary.json").read_text())["totals"]
     ctx.record.row_counts["data_quality"] = totals
     ctx.summary["dq_exit_code"] = result.exit_code
     if not ctx.options.quiet:
+        shown = ctx.summary.setdefault("dq_shown", set())  # the second phase prints only what is new
         for line in terminal_summary(result).splitlines():
-            if line.startswith(("ERROR", "WARNING", "INFO", "EXCEPTION")):
+            if line.startswith(("ERROR", "WARNING", "INFO", "EXCEPTION")) and line not in shown:
+                shown.add(line)
                 print(f"      {line}")
 
 
@@ -216,6 +248,7 @@ def policy_stage(ctx: RunContext) -> None:
 
 
 def downstream_stage(ctx: RunContext) -> None:
+    """The models downstream of the policy's tables and their tests, built once, after the policy wrote."""
     dbt_stage(ctx, ["build", "--select", POLICY_DOWNSTREAM, *PRODUCTION_EXCLUDE], "downstream models")
 
 
@@ -244,7 +277,11 @@ Stage = tuple[str, Callable[[RunContext], None]]
 def stages(options: RunOptions) -> list[Stage]:
     chosen: list[Stage] = [("dbt build", build_stage), ("data quality", dq_stage)]
     if not options.skip_policy:
-        chosen += [("policy", policy_stage), ("downstream models", downstream_stage)]
+        chosen += [
+            ("policy", policy_stage),
+            ("downstream models", downstream_stage),
+            ("data quality after the policy", dq_after_policy_stage),
+        ]
     chosen.append(("report", report_stage))
     return chosen
 

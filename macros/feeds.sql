@@ -119,13 +119,15 @@
                 ) }}
             {% endif %}
         {% endfor %}
-        {% if flags.WHICH in ('build', 'run') and var('check_feed_syntax', true) %}
-            {#- DuckDB names the file, byte and line of a syntax error itself (all feeds in one query). -#}
-            {% set counts = [] %}
-            {% for feed in journey_feeds() %}
-                {% do counts.append("select count(*) from " ~ read_feed(feed)) %}
-            {% endfor %}
-            {% do run_query(counts | join(" union all ")) %}
+        {% if flags.WHICH in ('build', 'run') %}
+            {% if journey_setting('check_feed_syntax') | string | lower == 'true' %}
+                {#- DuckDB names the file, byte and line of a syntax error itself (all feeds in one query). -#}
+                {% set counts = [] %}
+                {% for feed in journey_feeds() %}
+                    {% do counts.append("select count(*) from " ~ read_feed(feed)) %}
+                {% endfor %}
+                {% do run_query(counts | join(" union all ")) %}
+            {% endif %}
             {#- ...but it accepts a JSON array cut off before its closing bracket: catch that here. -#}
             {% set ends_queries = [] %}
             {% for feed in journey_feeds() %}

@@ -7,13 +7,16 @@ value, stalled), ``marts.customer_signals`` (evidence) and the customer's interv
   window, i.e. the evidence behind the risk's signal pressure. They become ``triggered_by_signals``.
 - ``has_incomplete_data``: no journey row, a missing customer attribute (segment, account_value, tenure_months,
   risk_tier), an unknown days_in_state, or a signal of an unknown type (evidence that could not be read).
-- history: interventions of the feed (``marts.intervention_outcomes``, origin 'feed') and of the policy
-  (``policy.interventions``, read directly so that approvals and runs since the last dbt build count; their
-  outcome, if any, from ``marts.intervention_outcomes``). Left out: rejected policy interventions (they never
-  happen), interventions generated after as_of_date, and the policy's own interventions of the same as_of_date
-  and policy_version, so a rerun of the day sees the history the first run saw and decides the same way.
-  ``open_intervention_count`` counts those without an outcome (is_pending), ``last_intervention_at`` is the
-  latest generated_at (open or closed), ``interventions_last_30d`` counts as_of_date - generated_at < 30.
+- history: interventions of the feed (``intermediate.int_interventions__checked``, orphans left out) and of the
+  policy (``policy.interventions``, read directly so that approvals and runs since the last dbt build count); an
+  intervention is open (pending) unless ``intermediate.int_outcomes__recorded`` lists it. Left out: rejected
+  policy interventions (they never happen), interventions generated after as_of_date, and the policy's own
+  interventions of the same as_of_date and policy_version, so a rerun of the day sees the history the first run
+  saw and decides the same way. ``open_intervention_count`` counts the open ones, ``last_intervention_at`` is
+  the latest generated_at (open or closed), ``interventions_last_30d`` counts as_of_date - generated_at < 30.
+
+Every relation read here is built before the policy: none depends on its write-back (``marts.intervention_outcomes``,
+which holds the policy's interventions, is built after it), so `journey run` builds each model once.
 
 The query reads the marts as dbt built them for one as_of_date (``marts.customer_risk_scores.as_of_date``);
 :func:`marts_as_of_date` returns it, and the policy refuses another date rather than mixing days.
@@ -43,7 +46,14 @@ __all__ = [
     "marts_as_of_date",
 ]
 
-REQUIRED_MARTS = ("customer_risk_scores", "journey_states", "customer_signals", "intervention_outcomes")
+# schema.table of every relation the input query reads (policy.interventions is optional: a first run has none)
+REQUIRED_RELATIONS = (
+    "marts.customer_risk_scores",
+    "marts.journey_states",
+    "marts.customer_signals",
+    "intermediate.int_interventions__checked",
+    "intermediate.int_outcomes__recorded",
+)
 
 
 class MissingMartsError(RuntimeError):
@@ -56,10 +66,10 @@ _POLICY_HISTORY = """
     select
         policy_rows.customer_id,
         policy_rows.generated_at,
-        coalesce(outcomes.is_pending, true) as is_pending
+        recorded.intervention_id is null as is_pending
     from policy.interventions as policy_rows
-    left join marts.intervention_outcomes as outcomes
-        on policy_rows.intervention_id = outcomes.intervention_id
+    left join intermediate.int_outcomes__recorded as recorded
+        on policy_rows.intervention_id = recorded.intervention_id
     where coalesce(policy_rows.approval_status, '') <> 'rejected'
         and policy_rows.generated_at <= {as_of}
         and not (policy_rows.generated_at = {as_of} and policy_rows.policy_version = {version})
@@ -70,12 +80,14 @@ with
 
 history_rows as (
     select
-        customer_id,
-        generated_at,
-        is_pending
-    from marts.intervention_outcomes
-    where origin = 'feed'
-        and generated_at <= {as_of}
+        feed_rows.customer_id,
+        feed_rows.generated_at,
+        recorded.intervention_id is null as is_pending
+    from intermediate.int_interventions__checked as feed_rows
+    left join intermediate.int_outcomes__recorded as recorded
+        on feed_rows.intervention_id = recorded.intervention_id
+    where not feed_rows.is_orphan
+        and feed_rows.generated_at <= {as_of}
     {policy_history}
 ),
 
@@ -163,11 +175,10 @@ def inputs_sql(dialect: InputsDialect, with_policy_history: bool) -> str:
 
 
 def _check_marts(con: duckdb.DuckDBPyConnection) -> None:
-    missing = [name for name in REQUIRED_MARTS if not relation_exists(con, "marts", name)]
+    missing = [name for name in REQUIRED_RELATIONS if not relation_exists(con, *name.split("."))]
     if missing:
         raise MissingMartsError(
-            f"the database has no {', '.join('marts.' + m for m in missing)}: build it first (`journey run` "
-            "or `dbt build`)"
+            f"the database has no {', '.join(missing)}: build it first (`journey run` or `dbt build`)"
         )
 
 

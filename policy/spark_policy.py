@@ -39,7 +39,7 @@ import pyarrow as pa
 from policy.config import PolicyConfig, load_config
 from policy.decide import decide, prepare_input
 from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
-from policy.inputs import REQUIRED_MARTS, InputsDialect, MissingMartsError, inputs_sql
+from policy.inputs import REQUIRED_RELATIONS, InputsDialect, MissingMartsError, inputs_sql
 from policy.reference import REFERENCE_TABLES, build_reference
 from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS, LOG_ROWS_SQL, stage_rows
 
@@ -120,10 +120,10 @@ def _load_config(spark: Any, config_path: Path | None) -> PolicyConfig:
 
 
 def _marts_as_of_date(spark: Any) -> dt.date:
-    missing = [name for name in REQUIRED_MARTS if not _table_exists(spark, "marts", name)]
+    missing = [name for name in REQUIRED_RELATIONS if not _table_exists(spark, *name.split("."))]
     if missing:
         raise MissingMartsError(
-            f"the Spark catalog has no {', '.join('marts.' + m for m in missing)}: build it first "
+            f"the Spark catalog has no {', '.join(missing)}: build it first "
             "(JOURNEY_TARGET=spark dbt build)"
         )
     dates = [

@@ -24,7 +24,7 @@ from expectations import cli, ge_compat
 from expectations.config import DqConfig, DqConfigError, Severity, load_config
 from expectations.reports import terminal_summary
 from expectations.results import EXIT_DB_UNREADABLE, EXIT_ERRORS, EXIT_OK
-from expectations.runner import run_suites
+from expectations.runner import DqRun, run_suites
 from expectations.suites import (
     KINDS,
     SEGMENTS,
@@ -286,6 +286,41 @@ def test_clean_database_passes_with_orphan_warning_and_releases_the_file(
     assert index.is_file() and "inputs.staging.stg_signals" in index.read_text(encoding="utf-8")
     assert_writable(db)
     print(f"\nclean run incl. GE import (first in process): {elapsed:.2f} s; timings {summary['timings_s']}")
+
+
+def test_a_run_in_two_phases_runs_each_expectation_once_and_releases_the_file_between(tmp_path: Path) -> None:
+    """DqRun as `journey run` uses it: the staging checks first (the rest reported as skipped, "later"), the file
+    free for a writer in between, then the rest; the final reports equal a one-phase run's."""
+    db = make_db(tmp_path / "journey.duckdb")
+    one_phase = {
+        o.expectation_id: (o.status, o.unexpected_count) for o in run_suites(db, tmp_path / "one").outcomes
+    }
+
+    out = tmp_path / "two"
+    dq = DqRun(db, out)
+    first = dq.run(lambda spec: spec.table.startswith("staging."), later="waits for the writer", final=False)
+    early = {o.expectation_id: o for o in first.outcomes}
+    assert {i for i, o in early.items() if o.description != "skipped: waits for the writer"} == {
+        spec.id
+        for suite in SUITES.values()
+        for spec in suite.expectations
+        if spec.table.startswith("staging.")
+    }
+    written = json.loads((out / "dq_summary.json").read_text(encoding="utf-8"))
+    assert written["totals"]["skipped"] == sum(1 for o in early.values() if o.status.value == "skipped") > 10
+    assert_writable(db)  # released between the phases
+    with duckdb.connect(str(db)) as connection:  # a writer changes a table the second phase reads
+        connection.execute("insert into quality.orphan_records select * from quality.orphan_records limit 1")
+
+    final = dq.run()
+    two_phase = {o.expectation_id: (o.status, o.unexpected_count) for o in final.outcomes}
+    assert set(two_phase) == set(one_phase) == set(declared_ids())
+    changed = {i for i in one_phase if one_phase[i] != two_phase[i]}
+    assert changed <= {"orphan_journey_rows", "orphan_signals", "orphan_interventions", "orphan_outcomes"}
+    assert changed  # the second phase read the table as the writer left it
+    index = (out / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert "inputs.staging.stg_signals" in index and "orphans.quality.orphan_records" in index  # both phases
+    assert_writable(db)
 
 
 def test_injected_errors_fail_with_the_exact_offending_keys(

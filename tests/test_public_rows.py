@@ -25,7 +25,10 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 PUBLIC_SCHEMAS = ("marts", "quality", "policy", "ops", "staging")
 
 # table -> why its snapshot may differ from the one taken before the redesign
-INTENDED: dict[str, str] = {}
+INTENDED: dict[str, str] = {
+    "ops.runs": "its row_counts record each stage's dbt node counts: every model is now built once (the stages "
+    "before and after the policy split the graph) and data quality runs in two phases (CHANGELOG)",
+}
 # Left out of both snapshots (taken with ``--exclude`` for each): the decision log's inputs_hash and its
 # decision_log_id (derived from it) are md5s of the inputs' JSON text with unrounded floats, which differ in the
 # last bit between two identical runs (3,074 of 100,000 rows here): a defect of the old log, fixed by the typed

@@ -128,7 +128,7 @@
                 ~ " outcomes (.json)."
             ) }}
         {% endfor %}
-        {% if flags.WHICH in ('build', 'run') and var('check_feed_syntax', true) %}
+        {% if flags.WHICH in ('build', 'run') and journey_setting('check_feed_syntax') | string | lower == 'true' %}
             {% for row in problems.rows if row[3] is not none %}
                 {{ exceptions.raise_compiler_error(
                     "Feed '" ~ row[0] ~ "' file " ~ row[2] ~ " " ~ row[3]
