@@ -141,6 +141,10 @@ JOURNEY_STATES = "marts.journey_states"
 RISK_SCORES = "marts.customer_risk_scores"
 RISK_HISTORY = "marts.customer_risk_history"
 POLICY_INTERVENTIONS = "policy.interventions"
+# What the policy counts as a customer's earlier interventions and their outcomes (policy/inputs.py): the feed's
+# interventions less the orphans, closed by an outcome recorded by as_of_date.
+CHECKED_INTERVENTIONS = "intermediate.int_interventions__checked"
+RECORDED_OUTCOMES = "intermediate.int_outcomes__recorded"
 
 # The risk factors: each has a <factor>_factor in [0, 1] and a <factor>_contribution column.
 RISK_FACTORS = (
@@ -677,7 +681,8 @@ POLICY = SuiteSpec(
             POLICY_INTERVENTIONS,
             f"""
             with all_interventions as (
-                select intervention_id, customer_id, generated_at from {INTERVENTIONS}
+                select intervention_id, customer_id, generated_at from {CHECKED_INTERVENTIONS}
+                where not is_orphan
                 union all
                 select intervention_id, customer_id, generated_at from {{batch}}
             ),
@@ -685,7 +690,7 @@ POLICY = SuiteSpec(
                 select all_interventions.intervention_id, all_interventions.customer_id, generated_at
                 from all_interventions
                 where all_interventions.intervention_id not in (
-                    select intervention_id from {OUTCOMES_TABLE} where intervention_id is not null
+                    select intervention_id from {RECORDED_OUTCOMES}
                 )
             ),
             clashes as (
@@ -720,10 +725,11 @@ POLICY = SuiteSpec(
             """,
             key=("customer_id",),
             label="{customer_id}: {open_count} open ({intervention_ids})",
-            reads=(INTERVENTIONS, OUTCOMES_TABLE),
+            reads=(CHECKED_INTERVENTIONS, RECORDED_OUTCOMES),
             description=(
                 "The policy may not add an open intervention (no outcome yet) for a customer who already has "
-                "one generated less than suppression.cooldown_days (policy/policy.yml) earlier."
+                "one generated less than suppression.cooldown_days (policy/policy.yml) earlier (orphan feed "
+                "interventions do not count: they are excluded everywhere)."
             ),
         ),
     ),

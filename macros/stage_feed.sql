@@ -89,18 +89,28 @@ checked as (
             when record__duplicate_field is not null then 'duplicate_field'
             {%- for f in fields %}{{ field_checks(f, keys, 'reason') }}{%- endfor %}
         end as record_reason,
-        case
-            when (record__json_type is distinct from 'OBJECT')
-                then 'record: expected a JSON object'
-            when record__duplicate_field is not null
-                then record__duplicate_field || ': the field appears more than once in one JSON object (which'
-                    || ' value is meant is ambiguous)'
-            {%- for f in fields %}{{ field_checks(f, keys, 'detail') }}{%- endfor %}
-        end as record_detail,
         md5(concat_ws('|'
             {%- for f in fields %}, coalesce(cast({{ f.name }} as {{ string_type() }}), '<null>'){%- endfor %}
         )) as record_hash
     from typed
+),
+
+{#- the words of the reason, for the rejected records only: the checks are not evaluated a second time for the
+    records that passed them (most of them) -#}
+explained as (
+    select
+        *,
+        case when record_reason is not null then
+            case
+                when (record__json_type is distinct from 'OBJECT')
+                    then 'record: expected a JSON object'
+                when record__duplicate_field is not null
+                    then record__duplicate_field || ': the field appears more than once in one JSON object'
+                        || ' (which value is meant is ambiguous)'
+                {%- for f in fields %}{{ field_checks(f, keys, 'detail') }}{%- endfor %}
+            end
+        end as record_detail
+    from checked
 ),
 
 final as (
@@ -118,7 +128,7 @@ final as (
         case when record_reason is not null then record end as raw_record,
         loaded_from,
         cast(current_timestamp as timestamp) as loaded_at
-    from checked
+    from explained
 )
 
 select * from final

@@ -89,6 +89,10 @@ create table quality.orphan_records (
     source varchar, record_key varchar, customer_id varchar, missing_reference varchar, missing_key varchar
 );
 insert into quality.orphan_records values ('signals', 'S009', 'C999', 'customer_id', 'C999');
+create schema intermediate;  -- what the policy counts as earlier interventions and their outcomes (views: a
+-- test's changes to staging show through)
+create view intermediate.int_interventions__checked as select *, false as is_orphan from staging.stg_interventions;
+create view intermediate.int_outcomes__recorded as select distinct intervention_id from staging.stg_outcomes;
 """
 
 # An error the real suites find (date order across tables), warnings that must not fail the run, and one
