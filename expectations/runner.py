@@ -281,7 +281,9 @@ class DqRun:
                 raise
         else:
             self._session.reconnect()
-        ran = _run_suite(self._session, dataclasses.replace(suite, expectations=tuple(runnable)), {}, self.config)
+        ran = _run_suite(
+            self._session, dataclasses.replace(suite, expectations=tuple(runnable)), {}, self.config
+        )
         self._seconds[suite.name] = self._seconds.get(suite.name, 0.0) + ran.seconds
         for outcome in ran.outcomes:
             self._outcomes[outcome.expectation_id] = outcome

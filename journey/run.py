@@ -193,7 +193,9 @@ def dq_stage(ctx: RunContext) -> None:
         return
     assert ctx.dbt is not None  # the build stage ran
     written_by_policy = ctx.dbt.relations_downstream_of("policy")
-    _dq_phase(ctx, lambda spec: not written_by_policy.intersection(t.lower() for t in spec.tables), final=False)
+    _dq_phase(
+        ctx, lambda spec: not written_by_policy.intersection(t.lower() for t in spec.tables), final=False
+    )
 
 
 def dq_after_policy_stage(ctx: RunContext) -> None:
@@ -206,7 +208,9 @@ def dq_after_policy_stage(ctx: RunContext) -> None:
         export = ctx.out_dir / "policy_interventions.json"
         if export.exists():
             export.unlink()
-            ctx.say(f"      {export.name} withdrawn: data-quality errors after the policy, nothing is published")
+            ctx.say(
+                f"      {export.name} withdrawn: data-quality errors after the policy, nothing is published"
+            )
 
 
 def _dq_phase(ctx: RunContext, now: Callable[[Any], bool] | None, *, final: bool) -> None:

@@ -123,8 +123,7 @@ def _marts_as_of_date(spark: Any) -> dt.date:
     missing = [name for name in REQUIRED_RELATIONS if not _table_exists(spark, *name.split("."))]
     if missing:
         raise MissingMartsError(
-            f"the Spark catalog has no {', '.join(missing)}: build it first "
-            "(JOURNEY_TARGET=spark dbt build)"
+            f"the Spark catalog has no {', '.join(missing)}: build it first (JOURNEY_TARGET=spark dbt build)"
         )
     dates = [
         row[0] for row in spark.sql("select distinct as_of_date from marts.customer_risk_scores").collect()

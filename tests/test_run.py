@@ -120,7 +120,8 @@ def test_each_model_and_data_test_runs_once_per_run(published: Published) -> Non
     _, summary, folder, _ = published
     manifest = json.loads((folder / "manifest.json").read_text())
     declared: dict[str, int] = {}
-    for node in manifest["nodes"].values():  # unit tests are in manifest["unit_tests"]: CI runs them, not a run
+    # unit tests are in manifest["unit_tests"]: CI runs them, not a run
+    for node in manifest["nodes"].values():
         if node["resource_type"] in ("model", "seed", "test"):
             declared[node["resource_type"]] = declared.get(node["resource_type"], 0) + 1
     nodes = summary["row_counts"]["dbt_nodes"]
