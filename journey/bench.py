@@ -7,7 +7,8 @@ pipeline runs stage by stage on a fresh database, the way ``journey run`` runs i
                    checks, seeds, base_*/stg_* models, their unit and data tests)
     marts          the rest of that `dbt build` (intermediate, marts, quality models and their tests), plus
                    the `dbt build -s source:policy+` after the policy
-    data quality   the Great Expectations suites (in this process, as `journey run` does)
+    data quality   the Great Expectations suites (in this process, as `journey run` does): the phase before
+                   the policy and the phase after it
     policy         the policy step (skipped, and said so, when policy.run cannot be imported)
     report         the HTML report
     publish        ops.runs + checkpoint + atomic rename
@@ -19,7 +20,7 @@ measure something `journey run` does not do.
 The floor: the very SQL dbt compiled (run_results.json) executed directly in one DuckDB connection, nothing
 around it: every model as ``create table/view ... as <compiled sql>`` and every data test as
 ``select count(*) from (<compiled sql>)``, in the order dbt ran them, split into the same two layers (plus the
-data tests of the build after the policy, which `journey run` runs only there); for the
+models and data tests of the build after the policy, which `journey run` builds only there); for the
 policy, the decision function alone (its ``decide`` timing). Peak memory is the resident set of this process
 and all its children (dbt), sampled from /proc every 50 ms.
 """
@@ -325,6 +326,9 @@ def run_pipeline(
             journey_run.downstream_stage(ctx)
             marts.note = "build + downstream build"
         shutil.copyfile(target / "run_results.json", work / "run_results.downstream.json")
+        with _timed("data quality", result, sampler) as quality:
+            journey_run.dq_after_policy_stage(ctx)
+            quality.note = "before + after the policy"
     else:
         result.stages["policy"] = StageResult(note=why)
 
@@ -393,10 +397,10 @@ def run_floor(built_db: Path, target: Path, work: Path, result: SizeResult, samp
     # same file name: the compiled SQL names the database by its file stem
     floor_db = floor_dir / built_db.name
     statements = _compiled_nodes(work / "run_results.build.json", target / "manifest.json")
-    # journey run tests the nodes downstream of the policy once, in the build after it: their tests count too
+    # journey run builds the nodes downstream of the policy once, in the build after it: they count too
     downstream = work / "run_results.downstream.json"
     if downstream.exists():
-        statements += [s for s in _compiled_nodes(downstream, target / "manifest.json") if s[1] == "test"]
+        statements += _compiled_nodes(downstream, target / "manifest.json")
     times = dict.fromkeys(SQL_STAGES, 0.0)
     sampler.window()
     with duckdb.connect(str(floor_db)) as connection:
