@@ -707,8 +707,9 @@ POLICY = SuiteSpec(
                         )
                     )
                     and date_diff('day', earlier.generated_at, later.generated_at) < $policy_cooldown_days
+                -- the policy's intervention is the later one: a feed intervention that arrives after it is
+                -- the source system's, not a second one the policy added
                 where later.intervention_id in (select intervention_id from {{batch}})
-                    or earlier.intervention_id in (select intervention_id from {{batch}})
             ),
             involved as (
                 select customer_id, earlier_id as intervention_id from clashes
@@ -729,7 +730,8 @@ POLICY = SuiteSpec(
             description=(
                 "The policy may not add an open intervention (no outcome yet) for a customer who already has "
                 "one generated less than suppression.cooldown_days (policy/policy.yml) earlier (orphan feed "
-                "interventions do not count: they are excluded everywhere)."
+                "interventions do not count: they are excluded everywhere; a feed intervention generated after "
+                "the policy's is not one the policy added)."
             ),
         ),
     ),

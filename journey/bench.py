@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -156,6 +157,20 @@ class SizeResult:
     peak_mib: float = 0.0
     floor_peak_mib: float | None = None
     status: str = "ok"
+    dbt_nodes: dict[str, dict[str, int]] = field(default_factory=dict)
+    daily: list[DayResult] = field(default_factory=list)
+
+
+@dataclass
+class DayResult:
+    """One `journey run --load-mode append` of the daily simulation, in a process of its own."""
+
+    day: int
+    seconds: float
+    peak_mib: float
+    db_mib: float
+    exit_code: int
+    stage_timings: dict[str, float] = field(default_factory=dict)
 
 
 def _mib(value: int) -> float:
@@ -165,9 +180,10 @@ def _mib(value: int) -> float:
 # ---------------------------------------------------------------------------------------------- inputs
 
 
-def feeds_for(size: int, cache: Path, fmt: str = "ndjson") -> Path:
-    """The generated feeds for `size` customers (generated on first use, then reused)."""
-    folder = cache / f"feeds_{size}_{fmt}_seed{SEED}"
+def feeds_for(size: int, cache: Path, fmt: str = "ndjson", days: int = 0) -> Path:
+    """The generated feeds for `size` customers (generated on first use, then reused). With `days`, the folder
+    holds the base set in day_000 and one daily increment per day in day_001 ... (journey generate --days)."""
+    folder = cache / (f"feeds_{size}_{fmt}_seed{SEED}" + (f"_days{days}" if days else ""))
     manifest = folder / "manifest.json"
     if manifest.exists():
         try:
@@ -176,7 +192,7 @@ def feeds_for(size: int, cache: Path, fmt: str = "ndjson") -> Path:
                 int(data.get("customers", -1)) == size
                 and data.get("seed") == SEED
                 and data.get("format") == fmt
-                and not data.get("days")
+                and int(data.get("days") or 0) == days
             ):
                 return folder
         except (ValueError, TypeError):
@@ -184,19 +200,28 @@ def feeds_for(size: int, cache: Path, fmt: str = "ndjson") -> Path:
     from journey.generate import generate
 
     shutil.rmtree(folder, ignore_errors=True)
-    generate(folder, size, SEED, fmt)
+    generate(folder, size, SEED, fmt, days)
     return folder
+
+
+def day_folder(feeds: Path, day: int) -> Path:
+    """The input folder of day `day` of a generated set (the set itself when it has no daily increments)."""
+    folder = feeds / f"day_{day:03d}"
+    return folder if folder.is_dir() else feeds
 
 
 def _input_stats(folder: Path) -> tuple[float, dict[str, int]]:
     size = sum(path.stat().st_size for path in folder.glob("*.json") if path.name != "manifest.json")
     records: dict[str, int] = {}
-    manifest = folder / "manifest.json"
+    manifest, rows = folder / "manifest.json", {}
     if manifest.exists():
-        data = json.loads(manifest.read_text())
-        for feed, value in (data.get("rows") or {}).items():
-            if isinstance(value, int):
-                records[feed] = value
+        rows = json.loads(manifest.read_text()).get("rows") or {}
+    elif (folder.parent / "manifest.json").exists():  # a day of a set generated with --days
+        daily = json.loads((folder.parent / "manifest.json").read_text()).get("daily") or []
+        rows = next((day.get("rows") or {} for day in daily if day.get("dir") == folder.name), {})
+    for feed, value in rows.items():
+        if isinstance(value, int):
+            records[feed] = value
     return round(size / 1e6, 1), records
 
 
@@ -342,6 +367,7 @@ def run_pipeline(
         publish(workspace)
     if ctx.summary.get("dq_exit_code"):
         result.status = "data-quality errors (published anyway by the benchmark)"
+    result.dbt_nodes = record.row_counts.get("dbt_nodes", {})
     return target
 
 
@@ -360,6 +386,54 @@ def _policy_with_timings(ctx: Any, holder: dict[str, Any]) -> None:
     )
     ctx.record.row_counts["policy"] = outcome.counts
     holder["timings"] = outcome.timings_s
+
+
+# ---------------------------------------------------------------------------------------------- daily
+
+
+def run_daily(feeds: Path, work: Path, target: Path, days: int, result: SizeResult, quiet: bool) -> None:
+    """The daily simulation: day 1 ... `days` of the generated set, each a `journey run --load-mode append`
+    on the database the base run published, in a process of its own as a scheduled job runs it (start-up,
+    dbt parse and all). Records each day's wall time, peak memory, stage timings and database size."""
+    serving = work / "journey.duckdb"
+    env = {**os.environ, "DBT_TARGET_PATH": str(target)}
+    for day in range(1, days + 1):
+        command = [
+            sys.executable, "-m", "journey.cli", "run", "--db", str(serving), "--input-dir",
+            str(day_folder(feeds, day)), "--load-mode", "append", "--out", str(work / "daily-out"), "--json",
+        ]  # fmt: skip
+        with MemorySampler() as sampler:
+            began = time.perf_counter()
+            finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            seconds = time.perf_counter() - began
+        try:
+            summary = json.loads(finished.stdout[finished.stdout.index("{") :])
+        except ValueError:
+            summary = {}
+        if not quiet or finished.returncode:
+            print(finished.stderr.strip()[-2000:], file=sys.stderr)
+        result.daily.append(
+            DayResult(
+                day=day,
+                seconds=round(seconds, 3),
+                peak_mib=_mib(sampler.overall),
+                db_mib=_mib(serving.stat().st_size) if serving.exists() else 0.0,
+                exit_code=finished.returncode,
+                stage_timings=summary.get("stage_timings") or {},
+            )
+        )
+        if finished.returncode:
+            result.status += f"; daily run of day {day} failed (exit {finished.returncode})"
+            return
+
+
+def daily_ratio(daily: list[DayResult]) -> float | None:
+    """The last day's wall time over day 2's (day 1 may pay a first parse of append mode); None if too few."""
+    by_day = {entry.day: entry.seconds for entry in daily if entry.exit_code == 0}
+    last = max(by_day, default=0)
+    if 2 not in by_day or last <= 2:
+        return None
+    return by_day[last] / by_day[2]
 
 
 # ---------------------------------------------------------------------------------------------- floor
@@ -510,6 +584,46 @@ def render_table(results: list[SizeResult]) -> str:
     return "\n".join(lines)
 
 
+DAILY_STAGES = ("working copy", "dbt build", "policy", "downstream models", "publish")
+
+
+def render_nodes(results: list[SizeResult]) -> str:
+    """dbt nodes run by each dbt stage of `journey run` (models, seeds and data tests, from run_results)."""
+    lines = [
+        "| customers | dbt stage | models | seeds | data tests | all nodes |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for size in results:
+        for stage, counts in size.dbt_nodes.items():
+            lines.append(
+                f"| {size.customers:,} | {stage} | {counts.get('model', 0)} | {counts.get('seed', 0)} | "
+                f"{counts.get('test', 0)} | {sum(counts.values())} |"
+            )
+    return "\n".join(lines)
+
+
+def render_daily(results: list[SizeResult]) -> str:
+    header = " | ".join(f"{stage} s" for stage in DAILY_STAGES)
+    lines = [
+        f"| customers | day | wall s | {header} | peak MiB | database MiB | exit |",
+        "|---:|---:|---:|" + "---:|" * len(DAILY_STAGES) + "---:|---:|---:|",
+    ]
+    for size in results:
+        for entry in size.daily:
+            stages = " | ".join(_fmt(entry.stage_timings.get(stage)) for stage in DAILY_STAGES)
+            lines.append(
+                f"| {size.customers:,} | {entry.day} | {entry.seconds:.1f} | {stages} | {entry.peak_mib:.0f} | "
+                f"{entry.db_mib:,.0f} | {entry.exit_code} |"
+            )
+        ratio = daily_ratio(size.daily)
+        if ratio is not None:
+            lines.append(
+                f"| {size.customers:,} | **day {size.daily[-1].day} / day 2** | **{ratio:.2f}x** |"
+                + " |" * (len(DAILY_STAGES) + 3)
+            )
+    return "\n".join(lines)
+
+
 def render_markdown(results: list[SizeResult], meta: dict[str, Any], notes: str) -> str:
     payload = {"meta": meta, "results": [asdict(result) for result in results]}
     machine = meta["machine"]
@@ -535,7 +649,20 @@ def render_markdown(results: list[SizeResult], meta: dict[str, Any], notes: str)
         "`load+staging` and `marts` come from one `dbt build` split by its node timings (see journey/bench.py); "
         "`marts` also holds the `dbt build -s source:policy+` after the policy.",
         "",
+        "dbt nodes per dbt stage of `journey run` (unit tests are CI's, not a run's):",
+        "",
+        render_nodes(results),
+        "",
     ]
+    if any(size.daily for size in results):
+        parts += [
+            "Daily simulation: after the base run, one `journey run --load-mode append` per generated day "
+            "(`journey generate --days`, about 1 % new records a day), each in a process of its own; "
+            "stage times from the run's own summary, *database MiB* the serving file after the day.",
+            "",
+            render_daily(results),
+            "",
+        ]
     if notes:
         parts += [notes.strip(), ""]
     parts += [JSON_BEGIN, json.dumps(payload, indent=1, default=str), JSON_END, ""]
@@ -569,6 +696,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="markdown file to write")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor runs")
+    parser.add_argument(
+        "--daily",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="after the base run of each size, DAYS daily runs in append mode (journey generate --days: "
+        "about 1%% new records a day), each in its own process",
+    )
     parser.add_argument("--format", choices=("json", "ndjson"), default="ndjson", help="feed format")
     parser.add_argument("--verbose", action="store_true", help="print each stage's own output")
 
@@ -588,7 +723,8 @@ def run(args: argparse.Namespace) -> int:
     for size in sizes:
         say(f"bench: {size:,} customers")
         began = time.perf_counter()
-        feeds = feeds_for(size, cache, args.format)
+        generated = feeds_for(size, cache, args.format, args.daily)
+        feeds = day_folder(generated, 0)
         say(f"  feeds {feeds} ({time.perf_counter() - began:.1f}s)")
         input_mb, records = _input_stats(feeds)
         result = SizeResult(customers=size, input_mb=input_mb, records=records)
@@ -615,11 +751,20 @@ def run(args: argparse.Namespace) -> int:
                     f"floor {_fmt(entry.floor_seconds, 2):>6}s  {entry.note}"
                 )
         say(f"  total {result.total_seconds:.1f}s, peak {result.peak_mib:.0f} MiB, {result.status}")
+        if args.daily and target is not None:
+            run_daily(generated, work, cache / "target", args.daily, result, quiet=not args.verbose)
+            for entry in result.daily:
+                say(
+                    f"  day {entry.day:3}  {entry.seconds:7.1f}s  peak {entry.peak_mib:6.0f} MiB  "
+                    f"db {entry.db_mib:7.0f} MiB  exit {entry.exit_code}"
+                )
         results.append(result)
 
     command = "journey bench " + (
         "--smoke" if args.smoke else "--sizes " + ",".join(str(size) for size in sizes)
     )
+    if args.daily:
+        command += f" --daily {args.daily}"
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info(),

@@ -350,7 +350,9 @@ def _execute_locked(ctx: RunContext) -> int:
         preflight(options, ctx.workspace)
         name = "working copy"
         ctx.record.inputs = describe_inputs(options.input_dir)
+        began = time.perf_counter()
         prepare_working_copy(ctx.workspace)
+        ctx.record.stage_timings[name] = round(time.perf_counter() - began, 3)
         if any(stage is dq_stage for _, stage in plan):
             from expectations.gx_build import prewarm
 

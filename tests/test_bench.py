@@ -45,8 +45,20 @@ def assert_every_stage(text: str, customers: int, command: str) -> None:
 
 
 def test_bench_writes_every_stage(tmp_path: Path, dbt_target: Path) -> None:
-    text = run_bench(tmp_path, dbt_target, "--sizes", "1000")
-    assert_every_stage(text, 1_000, "journey bench --sizes 1000")
+    """One size, its floor, the dbt node count of each dbt stage and a daily simulation of two days."""
+    text = run_bench(tmp_path, dbt_target, "--sizes", "1000", "--daily", "2")
+    assert_every_stage(text, 1_000, "journey bench --sizes 1000 --daily 2")
+    (result,) = json.loads(text.split(bench.JSON_BEGIN)[1].split(bench.JSON_END)[0])["results"]
+    nodes = result["dbt_nodes"]
+    assert set(nodes) == {"dbt build", "downstream models"}
+    assert nodes["dbt build"]["model"] > 10 and nodes["downstream models"]["model"] > 10
+    assert f"| 1,000 | dbt build | {nodes['dbt build']['model']} |" in text
+    assert [day["day"] for day in result["daily"]] == [1, 2]
+    assert all(day["exit_code"] == 0 for day in result["daily"]), result["status"]
+    for day in result["daily"]:
+        assert day["stage_timings"]["dbt build"] > 0 and day["stage_timings"]["publish"] > 0
+        assert day["db_mib"] > 0 and day["peak_mib"] > 0
+    assert "| 1,000 | 2 |" in text
 
 
 @pytest.mark.slow

@@ -250,7 +250,10 @@ insert into policy.interventions values
     ('P-C002', 'C002', 'onboarding', 'onboarding_nudge_email', 0.3, false, [], 5,
         date '2025-01-20', 'v', 'low confidence', 'D3', 'not_required', 'R1', timestamp '2025-01-20 06:00:00'),
     ('P-C006', 'C006', 'onboarding', 'monitor_only', 0.35, false, [], 5,
-        date '2025-01-20', 'v', 'I005 still open', 'D4', 'not_required', 'R1', timestamp '2025-01-20 06:00:00');
+        date '2025-01-20', 'v', 'I005 still open', 'D4', 'not_required', 'R1', timestamp '2025-01-20 06:00:00'),
+    -- before the feed's open I008 (2025-01-16) for C004: the later one is the source system's, not the policy's
+    ('P-C004', 'C004', 'engagement', 'monitor_only', 0.5, false, [], 5,
+        date '2025-01-10', 'v', 'ok', 'D5', 'not_required', 'R0', timestamp '2025-01-10 06:00:00');
 """
 
 
