@@ -169,8 +169,8 @@ def render(all_rules: Iterable[Rule]) -> str:
         "`tests/test_rule_homes.py` fails when this file is out of date. Do not edit it by hand.",
         "",
         "Per-table rules (keys, not null, accepted values, ranges) are dbt data tests (plus staging's record-level "
-        "rejects, `macros/feeds.sql`); cross-table and business rules are Great Expectations expectations "
-        "(`ge`, severities in `expectations/severity.yml`). No rule is in both.",
+        "rejects, the feed schema in `dbt_project.yml`); cross-table and business rules are Great Expectations "
+        "expectations (`ge`, severities in `expectations/severity.yml`). No rule is in both.",
         "",
         f"{homes['dbt']} dbt rules, {homes['ge']} Great Expectations expectations.",
         "",

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from journey.feeds import feed_specs
+
 KINDS: Mapping[str, str] = {
     "columns": "ExpectTableColumnsToMatchSet",
     "row_count": "ExpectTableRowCountToBeBetween",
@@ -213,61 +215,10 @@ INPUTS = SuiteSpec(
         "accepted values of a staged feed are staging's record-level rejects and dbt data tests.)"
     ),
     expectations=(
-        columns(
-            "customers_columns",
-            CUSTOMERS,
-            "customer_id",
-            "segment",
-            "account_value",
-            "tenure_months",
-            "risk_tier",
-        ),
-        columns(
-            "journey_state_log_columns",
-            STATE_LOG,
-            "customer_id",
-            "journey_stage",
-            "previous_stage",
-            "state_entered_at",
-            "days_in_state",
-        ),
-        columns(
-            "signals_columns",
-            SIGNALS,
-            "signal_id",
-            "customer_id",
-            "signal_type",
-            "signal_strength",
-            "detected_at",
-            "journey_stage",
-            "source",
-        ),
-        columns(
-            "interventions_columns",
-            INTERVENTIONS,
-            "intervention_id",
-            "customer_id",
-            "journey_stage",
-            "recommended_action",
-            "confidence",
-            "requires_human_approval",
-            "triggered_by_signals",
-            "evaluation_latency_ms",
-            "generated_at",
-        ),
-        columns(
-            "outcomes_columns",
-            OUTCOMES_TABLE,
-            "outcome_id",
-            "intervention_id",
-            "customer_id",
-            "outcome",
-            "resolution_time_days",
-            "csat_delta",
-            "churn_risk_delta",
-            "estimated_revenue_saved",
-            "human_override",
-            "measured_at",
+        # the columns each staged feed must have: the feed schema (dbt_project.yml var `feeds`)
+        *(
+            columns(f"{feed}_columns", f"staging.stg_{feed}", *spec.field_names)
+            for feed, spec in feed_specs().items()
         ),
         _spec("customers_not_empty", CUSTOMERS, "row_count", min_value=1),
         in_set("signals_type_known", SIGNALS, "signal_type", ("signal_id",), SIGNAL_TYPES),

@@ -25,62 +25,17 @@ from typing import Any
 import duckdb
 import yaml
 
+from journey.feeds import feed_specs
 from journey.sql import literal
 from policy.db import memory_settings
 
 DEFAULTS_PATH = Path(__file__).with_name("generator_defaults.yml")
 FORMATS = ("json", "ndjson")
 
-FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
-FIELDS: dict[str, tuple[str, ...]] = {
-    "customers": ("customer_id", "segment", "account_value", "tenure_months", "risk_tier"),
-    "journey_state_log": (
-        "customer_id",
-        "journey_stage",
-        "state_entered_at",
-        "days_in_state",
-        "previous_stage",
-    ),
-    "signals": (
-        "signal_id",
-        "customer_id",
-        "signal_type",
-        "signal_strength",
-        "detected_at",
-        "journey_stage",
-        "source",
-    ),
-    "interventions": (
-        "intervention_id",
-        "customer_id",
-        "journey_stage",
-        "recommended_action",
-        "confidence",
-        "requires_human_approval",
-        "triggered_by_signals",
-        "evaluation_latency_ms",
-        "generated_at",
-    ),
-    "outcomes": (
-        "outcome_id",
-        "intervention_id",
-        "customer_id",
-        "outcome",
-        "resolution_time_days",
-        "csat_delta",
-        "churn_risk_delta",
-        "estimated_revenue_saved",
-        "human_override",
-        "measured_at",
-    ),
-}
-KEY_FIELD = {
-    "customers": "customer_id",
-    "journey_state_log": "customer_id",
-    "signals": "signal_id",
-    "interventions": "intervention_id",
-    "outcomes": "outcome_id",
-}
+# the feed schema's one declaration (dbt_project.yml var `feeds`): the feeds, their fields in order, the key field
+FEEDS = tuple(feed_specs())
+FIELDS: dict[str, tuple[str, ...]] = {feed: spec.field_names for feed, spec in feed_specs().items()}
+KEY_FIELD = {feed: spec.key[0] for feed, spec in feed_specs().items()}
 # The id sequence ("kind") a fresh key of each feed is drawn from (journey rows get a fresh customer).
 KEY_KIND = {
     "customers": "C",

@@ -1,64 +1,17 @@
-{#- The five input feeds, their business keys, and how they are read. -#}
+{#- The five input feeds and their business keys: {feed: [key fields]}, from the var `feeds` (dbt_project.yml),
+    the one declaration of the feed schema. -#}
 {% macro journey_feeds() -%}
-    {{ return({
-        'customers': ['customer_id'],
-        'journey_state_log': ['customer_id', 'state_entered_at'],
-        'signals': ['signal_id'],
-        'interventions': ['intervention_id'],
-        'outcomes': ['outcome_id'],
-    }) }}
+    {%- set keys = {} -%}
+    {%- for feed, spec in var('feeds').items() -%}
+        {%- do keys.update({feed: spec['key']}) -%}
+    {%- endfor -%}
+    {{ return(keys) }}
 {%- endmacro %}
 
-{#- The field specs of each feed, in the order their checks are reported (see stage_feed_records). -#}
+{#- The field specs of a feed, in the order their checks are reported (see stage_feed_records), from the var
+    `feeds` (dbt_project.yml). -#}
 {% macro feed_fields(feed) -%}
-    {{ return({
-        'customers': [
-            {'name': 'customer_id', 'kind': 'id'},
-            {'name': 'segment', 'kind': 'enum', 'required': true, 'accepted': 'ref_segments.segment'},
-            {'name': 'account_value', 'kind': 'number', 'required': true, 'min': 0, 'cast_as': 'decimal(18, 2)'},
-            {'name': 'tenure_months', 'kind': 'integer', 'required': true, 'min': 0},
-            {'name': 'risk_tier', 'kind': 'enum', 'required': true, 'accepted': 'ref_risk_tiers.risk_tier'},
-        ],
-        'journey_state_log': [
-            {'name': 'customer_id', 'kind': 'id'},
-            {'name': 'state_entered_at', 'kind': 'date'},
-            {'name': 'journey_stage', 'kind': 'enum', 'required': true, 'accepted': 'ref_stage_slas.journey_stage'},
-            {'name': 'previous_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-            {'name': 'days_in_state', 'kind': 'integer', 'min': 0},
-        ],
-        'signals': [
-            {'name': 'signal_id', 'kind': 'id'},
-            {'name': 'customer_id', 'kind': 'id', 'required': true},
-            {'name': 'signal_type', 'kind': 'string', 'required': true, 'lower': true},
-            {'name': 'signal_strength', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
-            {'name': 'detected_at', 'kind': 'date', 'required': true},
-            {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-            {'name': 'source', 'kind': 'enum', 'required': true, 'accepted': 'ref_signal_sources.source'},
-        ],
-        'interventions': [
-            {'name': 'intervention_id', 'kind': 'id'},
-            {'name': 'customer_id', 'kind': 'id', 'required': true},
-            {'name': 'journey_stage', 'kind': 'enum', 'accepted': 'ref_stage_slas.journey_stage'},
-            {'name': 'recommended_action', 'kind': 'enum', 'required': true, 'accepted': 'ref_actions.recommended_action'},
-            {'name': 'confidence', 'kind': 'number', 'required': true, 'min': 0, 'max': 1},
-            {'name': 'requires_human_approval', 'kind': 'boolean', 'required': true},
-            {'name': 'triggered_by_signals', 'kind': 'string_list'},
-            {'name': 'evaluation_latency_ms', 'kind': 'integer', 'min': 0},
-            {'name': 'generated_at', 'kind': 'date', 'required': true},
-        ],
-        'outcomes': [
-            {'name': 'outcome_id', 'kind': 'id'},
-            {'name': 'intervention_id', 'kind': 'id', 'required': true},
-            {'name': 'customer_id', 'kind': 'id'},
-            {'name': 'outcome', 'kind': 'enum', 'required': true, 'accepted': 'ref_outcome_types.outcome'},
-            {'name': 'resolution_time_days', 'kind': 'number', 'min': 0},
-            {'name': 'csat_delta', 'kind': 'number'},
-            {'name': 'churn_risk_delta', 'kind': 'number', 'min': -1, 'max': 1},
-            {'name': 'estimated_revenue_saved', 'kind': 'number', 'min': 0, 'cast_as': 'decimal(18, 2)'},
-            {'name': 'human_override', 'kind': 'boolean'},
-            {'name': 'measured_at', 'kind': 'date', 'required': true},
-        ],
-    }[feed]) }}
+    {{ return(var('feeds')[feed]['fields']) }}
 {%- endmacro %}
 
 {#- How this run loads the feeds (run setting `load_mode`): 'full' rebuilds the base models from exactly the files

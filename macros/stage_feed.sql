@@ -9,7 +9,8 @@
       the same key with different content rejects every copy (duplicate_key_conflict); exact duplicates (same
       key, same normalized content) are collapsed: copy_number 1 is staged, duplicate_count counts the copies.
 
-    The field specs live in feed_fields() (macros/feeds.sql), in the order their checks are reported:
+    The field specs are the var `feeds` (dbt_project.yml, read through feed_fields() in macros/feeds.sql), in the
+    order their checks are reported:
       name      JSON field name (and output column name)
       kind      id | string | enum | number | integer | boolean | date | string_list
       required  true: a missing/null value rejects the record (missing_key for key fields, else missing_field)

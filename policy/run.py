@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journey.feeds import feed_specs
 from journey.sql import literal
 from policy.config import PolicyConfig, PolicyConfigError, load_config
 from policy.db import DatabaseUnavailableError, open_db
@@ -43,17 +44,8 @@ __all__ = [
     "run_policy",
 ]
 
-FEED_COLUMNS = (
-    "intervention_id",
-    "customer_id",
-    "journey_stage",
-    "recommended_action",
-    "confidence",
-    "requires_human_approval",
-    "triggered_by_signals",
-    "evaluation_latency_ms",
-    "generated_at",
-)
+# the interventions feed's fields (dbt_project.yml var `feeds`): the export is written in the feed's schema
+FEED_COLUMNS = feed_specs()["interventions"].field_names
 
 
 class PolicyUsageError(ValueError):
@@ -287,16 +279,15 @@ def export_interventions(con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.d
     """Write the run's interventions (this as_of_date and policy version, rejected ones left out) as a JSON
     array in the interventions feed's schema, so the next day's feed or another tool can read them. A rerun
     writes the same file. DuckDB writes it (COPY ... FORMAT json): no Python object per row."""
-    columns = ", ".join(
-        "coalesce(triggered_by_signals, []::varchar[]) as triggered_by_signals"
-        if name == "triggered_by_signals"
-        else name
-        for name in FEED_COLUMNS[:-1]
-    )
+    shown = {
+        "triggered_by_signals": "coalesce(triggered_by_signals, []::varchar[]) as triggered_by_signals",
+        "generated_at": "strftime(generated_at, '%Y-%m-%d') as generated_at",
+    }
+    columns = ", ".join(shown.get(name, name) for name in FEED_COLUMNS)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     con.execute(
-        f"copy (select {columns}, strftime(generated_at, '%Y-%m-%d') as generated_at from policy.interventions "
+        f"copy (select {columns} from policy.interventions "
         f"where generated_at = {literal(as_of.isoformat())}::date "
         f"and policy_version = {literal(version)} and approval_status <> 'rejected' "
         f"order by intervention_id) to {literal(tmp)} (format json, array true)"

@@ -27,18 +27,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from journey.feeds import feed_specs
 from journey.project import PROJECT_DIR, DbtResult, run_dbt
 
 SAMPLE_DIR = PROJECT_DIR / "seeds"
-FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
-# each feed's (first) key field, as macros/feeds.sql journey_feeds() declares it
-KEYS = {
-    "customers": "customer_id",
-    "journey_state_log": "customer_id",
-    "signals": "signal_id",
-    "interventions": "intervention_id",
-    "outcomes": "outcome_id",
-}
+FEEDS = tuple(feed_specs())
+# each feed's (first) key field, from the feed schema (dbt_project.yml var `feeds`)
+KEYS = {feed: spec.key[0] for feed, spec in feed_specs().items()}
 
 
 # Collected first: with pytest-xdist (one test file per worker) the longest file starts at once and the other

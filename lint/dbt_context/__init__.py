@@ -6,7 +6,8 @@ Rendering stays a pure function of the files: no database, no dbt project parse,
 
 - ``adapter.dispatch(name, namespace)`` finds ``duckdb__<name>``, then ``default__<name>``, among the macros
   (the DuckDB target is the one linted);
-- ``var`` and ``env_var`` return their default (the run settings all default to null in dbt_project.yml);
+- ``var`` returns what dbt_project.yml sets (the feed schema ``feeds``), else its default (the run settings all
+  default to null there); ``env_var`` returns its default;
 - ``execute`` is false, as in dbt's parse: macros that query the database (``source_or_empty``,
   ``check_feeds``) take their parse-time branch;
 - ``dbt.<macro>`` renders what dbt-duckdb renders for the cross-database macros the models use;
@@ -28,9 +29,12 @@ environment's syntax settings, which are the same for every file).
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import yaml
 from jinja2 import Environment, Undefined, pass_context
 from jinja2.runtime import Context, Macro
 from sqlfluff.core.templaters.builtins.dbt import MacroReturn
@@ -117,8 +121,16 @@ def _raise_compiler_error(message: str) -> None:
     raise RuntimeError(message)
 
 
+@functools.cache
+def _project_vars() -> dict[str, Any]:
+    project = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+    return yaml.safe_load(project.read_text(encoding="utf-8")).get("vars") or {}
+
+
 def var(name: str, default: Any = None) -> Any:
-    return default
+    """As in dbt: the var dbt_project.yml sets (e.g. the feed schema `feeds`), else the default."""
+    value = _project_vars().get(name)
+    return default if value is None else value
 
 
 def env_var(name: str, default: str = "") -> str:
