@@ -1,9 +1,12 @@
-"""Every rule of the project, with its one home (dbt or Great Expectations) and its one severity.
+"""Every rule of the project, with its one home and its one severity.
 
-Per-table rules (keys, not null, accepted values, ranges) live in dbt: data tests in the models' YAML (and the
-record-level rejects of staging); cross-table and business rules live in the Great Expectations suites
-(``expectations/suites.py``, severities in ``severity.yml``). ``rules`` reads both: dbt's parsed manifest
-(``target/manifest.json``) and ``SUITES``. ``overlaps`` lists the rules declared in both homes (the test
+Per-table rules (keys, not null, accepted values, ranges) live in dbt: enforced contract constraints
+(home ``dbt constraint``: not_null and check constraints on the table models, which DuckDB checks as it writes
+the table; severity error, a violation fails the model) or, where DuckDB cannot enforce them (views, incremental
+tables, seeds, relationships, keys: a PRIMARY KEY's index costs more than the unique test), data tests (home
+``dbt``); plus the record-level rejects of staging. Cross-table and business rules live in the Great
+Expectations suites (``expectations/suites.py``, severities in ``severity.yml``), home ``ge``. ``rules`` reads
+both: dbt's parsed manifest (``target/manifest.json``) and ``SUITES``. ``overlaps`` lists the rules declared in both homes (the test
 ``tests/test_rule_homes.py`` requires none), and ``render`` writes the table of ``docs/rules.md``::
 
     python -m expectations.rule_homes target/manifest.json > docs/rules.md
@@ -14,6 +17,7 @@ record-level rejects of staging); cross-table and business rules live in the Gre
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +43,16 @@ DBT_FAMILIES: Mapping[str, str] = {
     "relationships": "accepted_values",
     "expression_is_true": "range",
 }
+# Enforced contract constraints, by family; a check constraint is a range unless it lists accepted values.
+CONSTRAINT_FAMILIES: Mapping[str, str] = {
+    "not_null": "not_null",
+    "unique": "unique",
+    "primary_key": "unique",
+    "check": "range",
+}
+HOMES = ("dbt constraint", "dbt", "ge")
 DBT_SEVERITIES = {"error": "error", "warn": "warning"}
+_ACCEPTED_VALUES = re.compile(r"^\s*\w+\s+in\s*\(", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,10 @@ class Rule:
     table: str
     column: str | None
     kind: str
-    home: str  # "dbt" or "ge"
+    home: str  # "dbt constraint", "dbt" or "ge"
     severity: str  # "error" or "warning"
-    name: str  # the dbt test's name or the GE expectation id
+    name: str  # the dbt test's name, the constraint's (see dbt_rules) or the GE expectation id
+    expression: str | None = None  # a row-level rule's SQL expression (expression_is_true, check)
 
     @property
     def sort_key(self) -> tuple[str, str, str, str, str]:
@@ -57,14 +71,22 @@ class Rule:
 
     @property
     def family(self) -> str:
+        if self.home == "dbt constraint":
+            if self.kind == "check" and self.column and _ACCEPTED_VALUES.match(self.expression or ""):
+                return "accepted_values"
+            return CONSTRAINT_FAMILIES.get(self.kind, self.kind)
         families = GE_FAMILIES if self.home == "ge" else DBT_FAMILIES
         return families.get(self.kind, self.kind)
 
     @property
     def where(self) -> tuple[str, str | None, str]:
-        """What a rule checks: table, column (or columns, comma-separated; None for a table rule), family."""
+        """What a rule checks: table, column (or columns, comma-separated; None for a table rule), family. A
+        row-level expression on no one column is compared by its text (a test and a check constraint holding the
+        same expression are one rule in two homes)."""
         if self.family == "range" and self.column is None:
-            return (self.table, None, self.kind)  # a row-level expression on no one column: not a range
+            if self.expression:
+                return (self.table, None, "row: " + " ".join(self.expression.lower().split()))
+            return (self.table, None, self.kind)
         return (self.table, self.column, self.family)
 
 
@@ -74,7 +96,7 @@ def _relation(node: Mapping[str, Any]) -> str:
 
 
 def dbt_rules(manifest: Mapping[str, Any]) -> list[Rule]:
-    """Every data test of the dbt project (generic and singular) and every enforced not_null constraint."""
+    """Every data test of the dbt project (generic and singular) and every constraint of an enforced contract."""
     relations = {
         unique_id: _relation(node)
         for unique_id, node in [*manifest["nodes"].items(), *manifest["sources"].items()]
@@ -101,22 +123,42 @@ def dbt_rules(manifest: Mapping[str, Any]) -> list[Rule]:
                     home="dbt",
                     severity=DBT_SEVERITIES[str(node["config"]["severity"]).lower()],
                     name=node["name"],
+                    expression=kwargs.get("expression"),
                 )
             )
         elif node["resource_type"] == "model" and (node.get("contract") or {}).get("enforced"):
-            for column, spec in node["columns"].items():
-                for constraint in spec.get("constraints") or ():
-                    if constraint.get("type") == "not_null":
-                        rules.append(
-                            Rule(
-                                table=_relation(node),
-                                column=column,
-                                kind="not_null",
-                                home="dbt",
-                                severity="error",
-                                name=f"constraint not_null {node['name']}.{column}",
-                            )
-                        )
+            rules += constraint_rules(node)
+    return rules
+
+
+def constraint_rules(node: Mapping[str, Any]) -> list[Rule]:
+    """The constraints of a model with an enforced contract, column-level and model-level (severity error: the
+    database refuses the write, the model fails). Named ``constraint <type> <model>.<column>``, a check with its
+    expression after a colon."""
+    found: list[tuple[str | None, Mapping[str, Any]]] = [
+        (column, constraint)
+        for column, spec in node["columns"].items()
+        for constraint in spec.get("constraints") or ()
+    ]
+    for constraint in node.get("constraints") or ():
+        columns = constraint.get("columns") or []
+        found.append((",".join(columns) or None, constraint))
+    rules: list[Rule] = []
+    for column, constraint in found:
+        kind = constraint["type"]
+        expression = constraint.get("expression") if kind == "check" else None
+        name = f"constraint {kind} {node['name']}" + (f".{column}" if column else "")
+        rules.append(
+            Rule(
+                table=_relation(node),
+                column=column,
+                kind=kind,
+                home="dbt constraint",
+                severity="error",
+                name=name + (f": {expression}" if expression else ""),
+                expression=expression,
+            )
+        )
     return rules
 
 
@@ -160,7 +202,7 @@ def overlaps(all_rules: Iterable[Rule]) -> dict[tuple[str, str | None, str], lis
 def render(all_rules: Iterable[Rule]) -> str:
     """docs/rules.md: the table of every rule with its home and severity (generated; never edit by hand)."""
     listed = sorted(all_rules, key=lambda rule: rule.sort_key)
-    homes = {home: sum(rule.home == home for rule in listed) for home in ("dbt", "ge")}
+    homes = {home: sum(rule.home == home for rule in listed) for home in HOMES}
     lines = [
         "# Every rule, its home and its severity",
         "",
@@ -168,11 +210,15 @@ def render(all_rules: Iterable[Rule]) -> str:
         "(`python -m expectations.rule_homes target/manifest.json > docs/rules.md`); "
         "`tests/test_rule_homes.py` fails when this file is out of date. Do not edit it by hand.",
         "",
-        "Per-table rules (keys, not null, accepted values, ranges) are dbt data tests (plus staging's record-level "
-        "rejects, the feed schema in `dbt_project.yml`); cross-table and business rules are Great Expectations "
-        "expectations (`ge`, severities in `expectations/severity.yml`). No rule is in both.",
+        "Per-table rules (keys, not null, accepted values, ranges) are in dbt: enforced contract constraints "
+        "(`dbt constraint`: not_null and check on the table models, checked by DuckDB as it writes the table; on "
+        "Spark by the query of `macros/cross_db/spark_constraints.sql`) where DuckDB enforces them, data tests "
+        "(`dbt`) where it cannot (views, incremental tables, seeds, relationships, unique keys), plus staging's "
+        "record-level rejects (the feed schema in `dbt_project.yml`); cross-table and business rules are Great Expectations "
+        "expectations (`ge`, severities in `expectations/severity.yml`). No rule is in two homes.",
         "",
-        f"{homes['dbt']} dbt rules, {homes['ge']} Great Expectations expectations.",
+        f"{homes['dbt constraint']} dbt constraints, {homes['dbt']} dbt data tests, "
+        f"{homes['ge']} Great Expectations expectations.",
         "",
         "| table | column | kind | home | severity | name |",
         "|---|---|---|---|---|---|",

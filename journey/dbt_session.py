@@ -59,6 +59,7 @@ class DbtSession:
         extra_vars: dict[str, Any] | None = None,
         echo: bool = False,
         check_feed_syntax: bool = True,
+        project_dir: Path = PROJECT_DIR,
     ) -> None:
         # Run settings go in as environment variables, not --vars (see macros/run_settings.sql): an empty
         # value means "not set", so a variable left in the caller's environment cannot leak into the run.
@@ -69,19 +70,20 @@ class DbtSession:
             "JOURNEY_LOAD_MODE": load_mode or "",
             "JOURNEY_FEED_FILE_PATTERN": feed_file_pattern or "",
             "JOURNEY_CHECK_FEED_SYNTAX": "" if check_feed_syntax else "false",
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_PROFILES_DIR": str(project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         self._common = [] if target_path is None else ["--target-path", str(target_path)]
         self._vars = [] if not extra_vars else ["--vars", json.dumps(extra_vars)]
         self._echo = echo
+        self._project_dir = project_dir
         self._manifest: Any = None
 
     def invoke(self, args: list[str]) -> DbtResult:
         """Run one dbt command (e.g. ``["build", "--select", "..."]``); the first call parses the project."""
         lines: list[str] = []
         command = [*args, *self._vars]
-        with _environment(self._env), contextlib.chdir(PROJECT_DIR):
+        with _environment(self._env), contextlib.chdir(self._project_dir):
             try:
                 if self._manifest is None and args[:1] == ["parse"]:
                     # `parse` itself: dbt parses and writes manifest.json (a preloaded manifest is never written)
@@ -144,9 +146,10 @@ class DbtSession:
             executed[kind] = executed.get(kind, 0) + 1
             if str(node_result.status) in _FAILED:
                 node = node_result.node
-                failures.append(
-                    f"{kind} {node.name} ({node.original_file_path}): {failure_text(node_result.message)}"
-                )
+                text = failure_text(node_result.message)
+                if kind == "model" and "constraint failed" in text.lower():
+                    text = constraint_text(text, node.schema, node.alias)
+                failures.append(f"{kind} {node.name} ({node.original_file_path}): {text}")
         if outcome.exception is not None:
             failures.append(failure_text(str(outcome.exception)))
         # the dbt command's exit codes: 0 ok, 1 a node or test failed, 2 an error (usage, compilation, ...)
@@ -168,6 +171,13 @@ def failure_text(message: str | None) -> str:
         if text and not _HEADERS.match(text):
             return text
     return _ANSI.sub("", message or "").strip() or "failed (no message)"
+
+
+def constraint_text(text: str, schema: str, alias: str) -> str:
+    """DuckDB's message for a violated contract constraint, naming the table as analysts know it: dbt writes the
+    new table as ``<alias>__dbt_tmp`` and renames it, so DuckDB names the temporary table."""
+    text = re.sub(rf"\b{re.escape(alias)}__dbt_tmp\b", f"{schema}.{alias}", text)
+    return f"{text} (an enforced contract constraint: the table was not replaced)"
 
 
 def _parse_options(args: list[str]) -> list[str]:

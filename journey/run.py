@@ -72,6 +72,8 @@ class RunOptions:
     target_path: Path | None = None
     # 'full': rebuild staging from the files in input_dir; 'append': add them to what earlier runs loaded
     load_mode: str = "full"
+    # the dbt project folder: this repository, or a copy of it (e.g. with other reference CSVs)
+    project_dir: Path = PROJECT_DIR
 
 
 @dataclass
@@ -126,6 +128,7 @@ def dbt_stage(ctx: RunContext, args: list[str], label: str) -> None:
             load_mode=ctx.options.load_mode,
             # a malformed feed fails its staging model, and the working copy is discarded: no parse ahead
             check_feed_syntax=False,
+            project_dir=ctx.options.project_dir,
         )
     result = ctx.dbt.invoke(args)
     ctx.record.row_counts.setdefault("dbt_nodes", {})[label] = result.executed

@@ -127,10 +127,10 @@ CORRUPTIONS = {
         {"outcomes_measured_after_intervention": ["O001"]},
         "O001 of I001: measured 2025-01-10 before generated 2025-01-15",
     ),
-    "score_out_of_range": (
-        # the score leaves [0, 1] (a dbt test's rule: test_per_table_defects_fail_the_marts_dbt_tests) and no
-        # longer equals the sum of its contributions (the business rule the marts suite keeps)
-        "update marts.customer_risk_scores set risk_score = 1.25 where customer_id = 'C001'",
+    "score_not_its_contributions": (
+        # the score stays in [0, 1] (a leaving score is refused by the table's check constraint) but no longer
+        # equals the sum of its contributions (the business rule the marts suite keeps)
+        "update marts.customer_risk_scores set risk_score = 0 where customer_id = 'C001'",
         ["marts"],
         {"customer_risk_scores_contributions_sum_to_score": ["C001"]},
         "ERROR   customer_risk_scores_contributions_sum_to_score: 1 row (C001",
@@ -193,15 +193,12 @@ def test_each_error_class_fails_the_run_and_names_the_finding(
 
 
 # Per-table defects of a mart: its dbt data tests find them (their one home, docs/rules.md), the suites do not.
+# (A score out of range is a check constraint of the table now: DuckDB refuses the row, tests/test_constraints.py.)
 MART_DEFECTS = {
     "duplicate_mart_key": (
         "insert into marts.customer_risk_scores select * from marts.customer_risk_scores"
         " where customer_id = 'C003'",
         {"unique_customer_risk_scores_customer_id"},
-    ),
-    "score_out_of_range": (
-        "update marts.customer_risk_scores set risk_score = 1.25 where customer_id = 'C001'",
-        {"expression_is_true_customer_risk_scores_risk_score__risk_score_between_0_and_1"},
     ),
 }
 
