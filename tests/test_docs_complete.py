@@ -8,6 +8,7 @@ promise that the docs are complete cannot quietly stop being true.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -106,3 +107,20 @@ def test_only_staging_models_read_sources(dbt_target: Path, sample_db: Path) -> 
     assert outside == {}
     read = {source for sources in readers.values() for source in sources}
     assert read == set(manifest["sources"])  # every declared source has its staging model
+
+
+def test_no_model_names_a_relation_where_ref_or_source_belongs(dbt_target: Path, sample_db: Path) -> None:
+    """A model or singular test reads the project's relations through ref/source, never by a hard-coded
+    schema.table (which dbt's lineage, selectors and the policy-first build order could not see)."""
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    schemas = {node["schema"].lower() for node in manifest["nodes"].values() if node.get("schema")}
+    schemas |= {source["schema"].lower() for source in manifest["sources"].values()}
+    pattern = re.compile(rf"\b(?:from|join)\s+\"?({'|'.join(sorted(schemas))})\"?\.\"?\w+", re.IGNORECASE)
+    comments = re.compile(r"\{#.*?#\}|--[^\n]*|/\*.*?\*/", re.DOTALL)
+    found = {
+        node["original_file_path"]: pattern.findall(comments.sub("", node["raw_code"]))
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "test") and node.get("raw_code")
+    }
+    assert "models/marts/risk/customer_risk_scores.sql" in found and len(found) > 50  # every model was read
+    assert {path: names for path, names in found.items() if names} == {}
