@@ -8,9 +8,9 @@ too, so a typo cannot silently fall back to a default.
 comments and YAML formatting do not change it. It is stamped on every decision row next to ``policy_version``.
 
 Values shared with the dbt project (the action vocabulary, high-touch flags and unit costs, signal source
-weights, the human-review cost) are not in policy.yml: they come from the reference seeds (see
-:mod:`policy.reference`), are validated with the file, and are part of the hashed config. The risk bands and
-stages in policy.yml shape the catalog; they must equal the reference vocabularies, in order.
+weights, the human-review cost, the risk bands and the journey stages) are not in policy.yml: they come from
+the reference seeds (see :mod:`policy.reference`), are validated with the file, and are part of the hashed
+config. The bands and stages, in their reference order, shape the catalog: every stage lists every band.
 """
 
 from __future__ import annotations
@@ -199,14 +199,19 @@ def _show(value: Any) -> str:
 
 _TOP_KEYS = {
     "policy_version",
-    "risk_bands",
-    "stages",
     "catalog",
     "thresholds",
     "confidence",
     "approval",
     "suppression",
     "holdout",
+}
+
+
+# Vocabularies the catalog is shaped by, declared once in the reference seeds (read with the other shared values).
+_IN_THE_REFERENCE = {
+    "risk_bands": "seeds/ref_risk_bands.csv by band_order",
+    "stages": "seeds/ref_stage_slas.csv by stage_order",
 }
 
 
@@ -223,6 +228,10 @@ def parse_config(
         except ReferenceError as exc:
             raise PolicyConfigError(str(exc)) from exc
     r = _Reader(source)
+    if isinstance(raw, Mapping):
+        for key, home in _IN_THE_REFERENCE.items():
+            if key in raw:
+                raise r.fail(key, f"not set in the policy config: the project's {key} are {home}")
     doc = r.mapping(raw, "", _TOP_KEYS)
 
     version = doc["policy_version"]
@@ -230,20 +239,7 @@ def parse_config(
         raise r.fail("policy_version", f'expected a quoted string such as "2026.11.1", got {_show(version)}')
     policy_version = r.string(version, "policy_version")
 
-    bands = r.names(doc["risk_bands"], "risk_bands")
-    if bands != reference.risk_bands:
-        raise r.fail(
-            "risk_bands",
-            f"must equal ref_risk_bands by band_order {list(reference.risk_bands)} ({reference.source}), "
-            f"got {list(bands)}",
-        )
-    stages = r.names(doc["stages"], "stages")
-    if stages != reference.stages:
-        raise r.fail(
-            "stages",
-            f"must equal ref_stage_slas by stage_order {list(reference.stages)} ({reference.source}), "
-            f"got {list(stages)}",
-        )
+    bands, stages = reference.risk_bands, reference.stages
     actions = reference.actions
     if MONITOR_ONLY not in actions:
         raise PolicyConfigError(f"{reference.source}: ref_actions must include {MONITOR_ONLY!r}")
@@ -267,7 +263,8 @@ def parse_config(
     act_min_band = r.string(thresholds["act_min_band"], "thresholds.act_min_band")
     if act_min_band not in bands:
         raise r.fail(
-            "thresholds.act_min_band", f"{act_min_band!r} is not in risk_bands; allowed: {', '.join(bands)}"
+            "thresholds.act_min_band",
+            f"{act_min_band!r} is not a risk band (seeds/ref_risk_bands.csv); allowed: {', '.join(bands)}",
         )
 
     conf = r.mapping(doc["confidence"], "confidence", {"weights", "penalties", "floor"})
