@@ -16,9 +16,10 @@ stable across reruns. A null customer_id or as_of_date gives null ids and is_hol
 - inputs_hash:      md5 of the decision inputs (one ``policy.decision_log.inputs`` struct) as canonical text:
   ``name=value`` per field in the declared order, joined by ``;``. A value is ``~`` when null; a string its
   UTF-8 length in bytes, ``:`` and the string (so no separator inside it is ambiguous); a boolean
-  ``true``/``false``; an integer in decimal; a double with exactly 9 decimals (``-0.000000000`` written
-  ``0.000000000``); a date ISO; a list ``[`` its elements' values joined by ``,`` ``]``. Writing doubles with 9
-  decimals is what makes the hash stable: the marts' parallel sums differ in the last bit between identical runs,
+  ``true``/``false``; an integer in decimal; a double rounded to 9 decimals, written as the integer number of
+  10^-9 units, floor(x * 1e9 + 0.5) (the same IEEE operations in DuckDB and Python, so both get the same integer;
+  -0.0 and tiny negatives give 0); a date ISO; a list ``[`` its elements' values joined by ``,`` ``]``. Rounding
+  doubles to 9 decimals is what makes the hash stable: the marts' parallel sums differ in the last bit between identical runs,
   which the md5 of the JSON text (the log's old inputs_hash) carried into ~3 % of the rows. (Two runs still
   disagree if a value's noise straddles a 9th-decimal rounding boundary: about one value in 10^7.)
   :func:`inputs_hash_of` is the reference, :func:`inputs_hash_sql` the vectorized DuckDB expression.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,7 +54,7 @@ HOLDOUT_HEX_DIGITS = 13  # 52 bits: exact in a double, so the comparison with sh
 _HOLDOUT_SCALE = float(2 ** (4 * HOLDOUT_HEX_DIGITS))
 INPUT_DECIMALS = 9  # doubles in inputs_hash: the decimals journey.snapshot compares floats to, as well
 _NULL = "~"
-_ZERO = f"{0.0:.{INPUT_DECIMALS}f}"
+_UNITS = float(10**INPUT_DECIMALS)
 
 _SQL = f"""
 with digests as (
@@ -123,8 +125,7 @@ def _value_text(value: Any, type_: pa.DataType) -> str:
     if pa.types.is_integer(type_):
         return str(int(value))
     if pa.types.is_floating(type_):
-        text = f"{value:.{INPUT_DECIMALS}f}"
-        return _ZERO if text == f"-{_ZERO}" else text
+        return str(math.floor(value * _UNITS + 0.5))
     if pa.types.is_date(type_):
         return value.isoformat()
     if pa.types.is_list(type_):
@@ -146,8 +147,7 @@ def _value_sql(expression: str, type_: pa.DataType) -> str:
     elif pa.types.is_integer(type_):
         text = f"{expression}::varchar"
     elif pa.types.is_floating(type_):
-        fixed = f"printf('%.{INPUT_DECIMALS}f', {expression})"
-        text = f"case when {fixed} = '-{_ZERO}' then '{_ZERO}' else {fixed} end"
+        text = f"cast(floor({expression} * cast({_UNITS!r} as double) + cast(0.5 as double)) as hugeint)::varchar"
     elif pa.types.is_date(type_):
         text = f"strftime({expression}, '%Y-%m-%d')"
     elif pa.types.is_list(type_):
@@ -160,8 +160,10 @@ def _value_sql(expression: str, type_: pa.DataType) -> str:
 
 def inputs_hash_sql(struct: str, schema: pa.Schema) -> str:
     """The DuckDB expression of inputs_hash over a struct column ``struct`` with the fields of ``schema``."""
-    parts = [f"'{field.name}=' || {_value_sql(f'{struct}.{field.name}', field.type)}" for field in schema]
-    return "md5(" + " || ';' || ".join(parts) + ")"
+    parts: list[str] = []
+    for field in schema:
+        parts += [f"'{';' if parts else ''}{field.name}='", _value_sql(f"{struct}.{field.name}", field.type)]
+    return f"md5(concat({', '.join(parts)}))"  # one concat: a chain of || builds every prefix (2x the time)
 
 
 def decision_log_id_sql(dq_gate: str) -> str:

@@ -18,7 +18,7 @@ Idempotence -- what a rerun writes:
   that customer's intervention.)
 - ``policy.decision_log``: append-only; never updated or deleted. Each row is keyed by ``decision_log_id`` =
   'L' || md5(decision_id | config_hash | inputs_hash | dq_gate | decision | reason), where ``inputs_hash`` is
-  the md5 of the row's typed inputs with doubles written to 9 decimals (:mod:`policy.hashing`), so identical
+  the md5 of the row's typed inputs with doubles rounded to 9 decimals (:mod:`policy.hashing`), so identical
   runs give identical keys. A row whose key is already in the log is not inserted again.
   So a rerun with the same inputs, config and gate adds NO rows; a rerun after the marts changed adds a row
   for exactly the customers whose inputs (or decision) changed; a forced rerun after a blocked one adds rows

@@ -71,7 +71,7 @@ def test_reference_and_sql_hash_agree_and_ignore_last_bit_noise() -> None:
     assert reference[0] == reference[1]  # last-bit float noise does not change the hash
     assert len(set(reference[1:])) == 4  # null, empty list, false and true are all told apart
     # the canonical text, spelled out for the first fields
-    text = "customer_id=4:C001;as_of_date=2025-01-20;segment=10:enterprise;account_value=0.300000000;"
+    text = "customer_id=4:C001;as_of_date=2025-01-20;segment=10:enterprise;account_value=300000000;"
     assert inputs_hash_of({"customer_id": "C001"}, DECISION_INPUT_SCHEMA) != inputs_hash_of(
         {"customer_id": "C00"}, DECISION_INPUT_SCHEMA
     )

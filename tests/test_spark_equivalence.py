@@ -286,7 +286,7 @@ def test_sample_builds_the_same_on_spark(sample_builds: Path, spark_builder: Spa
     assert compared >= 20
 
 
-# inputs_hash hashes the typed inputs with doubles written to 9 decimals (policy.hashing), so a pressure that
+# inputs_hash hashes the typed inputs with doubles rounded to 9 decimals (policy.hashing), so a pressure that
 # differs in its last bit between the engines gives the same hash: inputs_hash and decision_log_id are compared
 # for every customer below; the inputs struct (a Row on Spark, a dict on DuckDB) through its hash.
 POLICY_VOLATILE = {"run_id", "decided_at", "evaluation_latency_ms", "inputs"}
