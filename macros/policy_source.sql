@@ -46,7 +46,7 @@
     (
         select
             {%- for column in columns %}
-            cast(null as {{ column.data_type }}) as {{ column.name }}{{ "," if not loop.last }}
+            cast(null as {{ column_type(column.data_type) }}) as {{ column.name }}{{ "," if not loop.last }}
             {%- endfor %}
         where 1 = 0
     ) as {{ table_name }}

@@ -2,12 +2,13 @@
 
     journey policy [--db DB] [--as-of YYYY-MM-DD] [--dry-run] [--force] [--dq-summary PATH] [--export PATH]
                    [--config PATH] [--run-id ID]
+    journey policy explain DECISION_ID [--json] [--db DB]
     journey review list   [--db DB]
     journey review approve ID [--by NAME] [--reason TEXT] [--db DB]
     journey review reject  ID --reason TEXT [--by NAME] [--db DB]
 
 Exit codes (journey/exit_codes.py): 0 ok; 2 bad usage (bad date, bad config, unknown or not-pending intervention
-id); 3 the database cannot be used (missing, corrupt, locked by another process, not built, no reference seeds);
+id, a decision id not in the log); 3 the database cannot be used (missing, corrupt, locked by another process, not built, no reference seeds);
 5 a `journey run` is building this database (the review or the policy's write would be lost when it publishes,
 so nothing is written; `--wait SECONDS` waits for it) -- a one-line message on stderr, no stack trace.
 """
@@ -15,6 +16,7 @@ so nothing is written; `--wait SECONDS` waits for it) -- a one-line message on s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -26,12 +28,13 @@ from journey.exit_codes import ExitCode
 from journey.publish import RunLockedError, Workspace, exclusive_run
 from policy.db import DatabaseUnavailableError, open_db, require_file
 from policy.dq_gate import DEFAULT_DQ_SUMMARY
+from policy.explain import UnknownDecisionError, explain, render_text
 from policy.inputs import MissingMartsError
 from policy.review import ReviewError, list_pending, review
 from policy.run import PolicyOutcome, PolicyRequest, PolicyUsageError
 from policy.run import run_policy as _run
 
-__all__ = ["add_policy_arguments", "add_review_arguments", "run_policy", "run_review"]
+__all__ = ["add_policy_arguments", "add_review_arguments", "run_explain", "run_policy", "run_review"]
 
 EXIT_OK = ExitCode.OK
 EXIT_USAGE = ExitCode.USAGE
@@ -98,6 +101,15 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         default=PolicyRequest.batch_rows,
         metavar="N",
         help=f"customers decided and written at a time; bounds memory (default: {PolicyRequest.batch_rows:,})",
+    )
+    sub = parser.add_subparsers(dest="policy_command", metavar="{explain}")
+    explaining = sub.add_parser(
+        "explain", help="show one decision's inputs, config, policy version, decision and reason (read-only)"
+    )
+    explaining.add_argument("decision_id", metavar="DECISION_ID", help="decision id, e.g. D3f2a...")
+    explaining.add_argument("--json", action="store_true", help="print the record as JSON")
+    explaining.add_argument(
+        "--db", type=Path, default=argparse.SUPPRESS, help="DuckDB file (default: that of `journey policy`)"
     )
 
 
@@ -171,8 +183,25 @@ def _print_outcome(outcome: PolicyOutcome) -> None:
     print(f"  timings: {timings}")
 
 
+def run_explain(args: argparse.Namespace) -> int:
+    """``journey policy explain DECISION_ID``: returns the exit code."""
+    try:
+        with open_db(args.db, read_only=True) as con:
+            explanation = explain(con, args.decision_id)
+    except UnknownDecisionError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    except DatabaseUnavailableError as exc:
+        return _fail(EXIT_DATABASE, str(exc))
+    except duckdb.Error as exc:
+        return _fail(EXIT_DATABASE, explain_open_error(args.db, exc))
+    print(json.dumps(explanation.as_json(), indent=2) if args.json else render_text(explanation))
+    return EXIT_OK
+
+
 def run_policy(args: argparse.Namespace) -> int:
     """``journey policy``: returns the exit code."""
+    if getattr(args, "policy_command", None) == "explain":
+        return run_explain(args)
     request = PolicyRequest(
         db=args.db,
         as_of=args.as_of,

@@ -40,6 +40,7 @@ __all__ = [
     "PolicyConfig",
     "PolicyConfigError",
     "SuppressionRules",
+    "canonical_json",
     "config_hash",
     "config_to_dict",
     "load_config",
@@ -372,9 +373,13 @@ def config_to_dict(config: PolicyConfig) -> dict[str, Any]:
     return data
 
 
-def config_hash(config: PolicyConfig) -> str:
-    """sha256 (hex) of the validated config as canonical JSON: sorted keys, compact separators, ASCII."""
-    canonical = json.dumps(
+def canonical_json(config: PolicyConfig) -> str:
+    """The validated config as canonical JSON: sorted keys, compact separators, ASCII (kept in policy.configs)."""
+    return json.dumps(
         config_to_dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def config_hash(config: PolicyConfig) -> str:
+    """sha256 (hex) of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()

@@ -37,7 +37,8 @@ Null handling: null counts and pressures mean none; null booleans mean false, ex
 incomplete); a null ``signal_ids`` is an empty list; a null ``account_value`` is 0; a null
 ``last_intervention_at`` means no intervention ever (outside any cooldown).
 
-Inputs (:data:`DECISION_INPUT_SCHEMA`) are built from the marts by :mod:`policy.inputs`; ``signal_ids`` there
+Inputs (:data:`DECISION_INPUT_SCHEMA`, the struct type declared for ``policy.decision_log.inputs`` in
+``models/staging/_policy__sources.yml``) are built from the marts by :mod:`policy.inputs`; ``signal_ids`` there
 are the customer's active (unresolved, in-window) negative signals, which become ``triggered_by_signals``.
 """
 
@@ -52,6 +53,7 @@ import pyarrow.compute as pc
 from policy.config import MONITOR_ONLY, PolicyConfig
 from policy.duck import connection, query_arrow
 from policy.hashing import row_hashes
+from policy.tables import decision_inputs_schema
 
 __all__ = [
     "APPROVAL_REASONS",
@@ -70,31 +72,9 @@ _APPROVAL_TEXT = ("high value and high risk", "high-touch action", "low confiden
 
 _STRING_LIST = pa.list_(pa.string())
 
-DECISION_INPUT_SCHEMA = pa.schema(
-    [
-        pa.field("customer_id", pa.string()),
-        pa.field("as_of_date", pa.date32()),
-        pa.field("segment", pa.string()),
-        pa.field("account_value", pa.float64()),
-        pa.field("journey_stage", pa.string()),
-        pa.field("is_stalled", pa.bool_()),
-        pa.field("risk_score", pa.float64()),
-        pa.field("risk_band", pa.string()),
-        pa.field("is_high_value", pa.bool_()),
-        pa.field("signal_ids", _STRING_LIST),
-        pa.field("negative_signal_count", pa.int64()),
-        pa.field("positive_signal_count", pa.int64()),
-        pa.field("negative_pressure", pa.float64()),
-        pa.field("positive_pressure", pa.float64()),
-        pa.field("max_signal_strength", pa.float64()),
-        pa.field("has_conflicting_signals", pa.bool_()),
-        pa.field("automated_signal_share", pa.float64()),
-        pa.field("has_incomplete_data", pa.bool_()),
-        pa.field("open_intervention_count", pa.int64()),
-        pa.field("last_intervention_at", pa.date32()),
-        pa.field("interventions_last_30d", pa.int64()),
-    ]
-)
+# One row per customer: the fields of policy.decision_log.inputs, declared (with their types) once in
+# models/staging/_policy__sources.yml and read by policy.tables.
+DECISION_INPUT_SCHEMA = decision_inputs_schema()
 
 DECISION_OUTPUT_SCHEMA = pa.schema(
     [

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from policy.db import relation_exists
-from policy.writeback import ensure_tables
+from policy.migrate import ensure_tables
 
 __all__ = ["ReviewError", "UnknownInterventionError", "list_pending", "review"]
 

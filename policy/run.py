@@ -231,6 +231,7 @@ def run_policy(request: PolicyRequest) -> PolicyOutcome:
         else:
             writer = DecisionWriter(
                 con,
+                config=config,
                 run_id=run_id,
                 decided_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 dq_gate=gate.status,

@@ -12,7 +12,7 @@ Same steps as :func:`policy.run.run_policy` (DuckDB), distributed where the work
   customer of ``marts.customer_risk_scores``.
 - decisions: ``DataFrame.mapInArrow`` runs :func:`policy.decide.prepare_input` and :func:`policy.decide.decide`
   on each Arrow batch on the executors (decide is row-wise: one output row per input row, no cross-row state).
-  The decision-log rows (ids, inputs JSON snapshot, hashes) are rendered per batch by the DuckDB path's own SQL
+  The decision-log rows (ids, typed inputs, hashes) are rendered per batch by the DuckDB path's own SQL
   (:data:`policy.writeback.LOG_ROWS_SQL`) in an in-memory DuckDB, so ``decision_log_id`` / ``inputs_hash`` /
   ``intervention_id`` are byte-identical to what the DuckDB path writes for the same marts.
 - write-back, idempotent like :mod:`policy.writeback`: an intervention whose id is already in
@@ -28,6 +28,7 @@ decided the customer; ``--export`` and the review commands (``journey review``) 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,12 +37,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from policy.config import PolicyConfig, load_config
+from policy.config import PolicyConfig, canonical_json, load_config
 from policy.decide import decide, prepare_input
 from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
 from policy.inputs import REQUIRED_RELATIONS, InputsDialect, MissingMartsError, inputs_sql
 from policy.reference import REFERENCE_TABLES, build_reference
-from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS, LOG_ROWS_SQL, stage_rows
+from policy.tables import policy_table, policy_tables
+from policy.writeback import LOG_ROWS_SQL, stage_rows
 
 __all__ = ["SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_inputs", "spark_type"]
 
@@ -61,23 +63,32 @@ def spark_inputs(as_of_date: dt.date, policy_version: str) -> InputsDialect:
     )
 
 
-# Columns a decide batch returns: the decision-log row, plus what an intervention row needs besides.
-_EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("journey_stage", "varchar"),
-    ("evaluation_latency_ms", "integer"),
-)
+# Columns a decide batch returns: the decision-log row, plus what an intervention row needs besides (their types
+# are those declared for policy.interventions).
+_EXTRA_COLUMNS = ("journey_stage", "evaluation_latency_ms")
 
 
-def spark_type(duckdb_type: str) -> str:
-    """The Spark SQL type of a column type of :mod:`policy.writeback` (DuckDB spelling)."""
-    return {"varchar": "string", "varchar[]": "array<string>", "integer": "int"}.get(duckdb_type, duckdb_type)
+def spark_type(data_type: str) -> str:
+    """The Spark SQL type of a column type declared in models/staging/_policy__sources.yml (DuckDB's spelling:
+    ``T[]`` for a list, ``struct(name type, ...)``); the dbt macro ``column_type`` does the same for dbt."""
+    spelled = re.sub(r"(\w+)\[\]", r"array<\1>", data_type.strip())
+    spelled = re.sub(r"\bvarchar\b", "string", spelled)
+    if spelled.startswith("struct(") and spelled.endswith(")"):
+        spelled = "struct<" + re.sub(r"(\w+)\s+([\w<>]+)", r"\1:\2", spelled[7:-1]) + ">"
+    return spelled
 
 
 def _ddl(columns: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{name} {spark_type(type_)}" for name, type_ in columns)
 
 
-_BATCH_COLUMNS = DECISION_LOG_COLUMNS + _EXTRA_COLUMNS
+def _columns(table: str) -> tuple[tuple[str, str], ...]:
+    return tuple((column.name, column.data_type) for column in policy_table(table).columns)
+
+
+_BATCH_COLUMNS = _columns("decision_log") + tuple(
+    column for column in _columns("interventions") if column[0] in _EXTRA_COLUMNS
+)
 
 
 @dataclass
@@ -185,8 +196,24 @@ def _decide_batches(
 
 def _ensure_tables(spark: Any) -> None:
     spark.sql(f"create schema if not exists {SCHEMA}")
-    for table, columns in (("interventions", INTERVENTION_COLUMNS), ("decision_log", DECISION_LOG_COLUMNS)):
-        spark.sql(f"create table if not exists {SCHEMA}.{table} ({_ddl(columns)}) using parquet")
+    for table in policy_tables():
+        spark.sql(f"create table if not exists {SCHEMA}.{table} ({_ddl(_columns(table))}) using parquet")
+
+
+def _record_config(spark: Any, config: PolicyConfig, run_id: str, decided_at: dt.datetime) -> None:
+    """policy.configs gets the run's config once per config_hash (as policy.writeback does on DuckDB)."""
+    row = (config.config_hash, config.policy_version, canonical_json(config), run_id, decided_at)
+    spark.createDataFrame([row], _ddl(_columns("configs"))).createOrReplaceTempView("policy_spark_config")
+    spark.sql(
+        f"""
+        insert into {SCHEMA}.configs
+        select * from policy_spark_config as new_config
+        where not exists (
+            select 1 from {SCHEMA}.configs as known where known.config_hash = new_config.config_hash
+        )
+        """
+    )
+    spark.catalog.dropTempView("policy_spark_config")
 
 
 def local_session(warehouse: str | Path | None = None) -> Any:
@@ -269,6 +296,7 @@ def run_spark_policy(
     timings["decide"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    _record_config(spark, config, run_id, decided_at)
     rows.createOrReplaceTempView("policy_spark_run_rows")
     interventions_before = spark.table(f"{SCHEMA}.interventions").count()
     spark.sql(
@@ -304,7 +332,7 @@ def run_spark_policy(
     )
     interventions_written = spark.table(f"{SCHEMA}.interventions").count() - interventions_before
     log_before = spark.table(f"{SCHEMA}.decision_log").count()
-    log_columns = ", ".join(name for name, _ in DECISION_LOG_COLUMNS)
+    log_columns = ", ".join(policy_table("decision_log").names)
     spark.sql(
         f"""
         insert into {SCHEMA}.decision_log

@@ -18,11 +18,17 @@ Idempotence -- what a rerun writes:
   that customer's intervention.)
 - ``policy.decision_log``: append-only; never updated or deleted. Each row is keyed by ``decision_log_id`` =
   'L' || md5(decision_id | config_hash | inputs_hash | dq_gate | decision | reason), where ``inputs_hash`` is
-  the md5 of the row's inputs snapshot (JSON). A row whose key is already in the log is not inserted again.
+  the md5 of the row's typed inputs with doubles rounded to 9 decimals (:mod:`policy.hashing`), so identical
+  runs give identical keys. A row whose key is already in the log is not inserted again.
   So a rerun with the same inputs, config and gate adds NO rows; a rerun after the marts changed adds a row
   for exactly the customers whose inputs (or decision) changed; a forced rerun after a blocked one adds rows
   (dq_gate differs). Every evaluated customer therefore has a log row describing the decision it got; its
   ``run_id`` / ``decided_at`` are those of the first run that reached that decision from those inputs.
+
+- ``policy.configs``: the run's config (canonical JSON) once per config_hash, the first time a run decides with it.
+
+The tables' columns and types are those declared in ``models/staging/_policy__sources.yml`` (:mod:`policy.tables`);
+``ensure_tables`` (:mod:`policy.migrate`) creates them and converts a log of JSON text written by an older version.
 
 ``approval_status`` of a new intervention is 'pending' when it requires human approval, else 'not_required';
 ``journey review`` changes it later (with ``reviewed_by``, ``reviewed_at``, ``review_reason``).
@@ -38,11 +44,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policy.config import PolicyConfig, canonical_json
 from policy.decide import DECISION_INPUT_SCHEMA, DECISION_OUTPUT_SCHEMA
+from policy.hashing import decision_log_id_sql, inputs_hash_sql
+from policy.migrate import ensure_tables
+from policy.tables import SCHEMA, policy_table
 
 __all__ = [
-    "DECISION_LOG_COLUMNS",
-    "INTERVENTION_COLUMNS",
     "LOG_ROWS_SQL",
     "DecisionWriter",
     "WriteResult",
@@ -50,57 +58,6 @@ __all__ = [
     "preview",
     "stage_rows",
 ]
-
-SCHEMA = "policy"
-
-# policy.interventions: the interventions feed's columns, then the policy's (DuckDB types); keep the same columns
-# as models/staging/_policy__sources.yml (the dbt fallback relation is built from that file, where the types are
-# spelled for both engines: string, and a list type rendered per target).
-INTERVENTION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("intervention_id", "varchar"),
-    ("customer_id", "varchar"),
-    ("journey_stage", "varchar"),
-    ("recommended_action", "varchar"),
-    ("confidence", "double"),
-    ("requires_human_approval", "boolean"),
-    ("triggered_by_signals", "varchar[]"),
-    ("evaluation_latency_ms", "integer"),
-    ("generated_at", "date"),
-    ("policy_version", "varchar"),
-    ("reason", "varchar"),
-    ("decision_id", "varchar"),
-    ("approval_status", "varchar"),
-    ("run_id", "varchar"),
-    ("decided_at", "timestamp"),
-    ("reviewed_by", "varchar"),
-    ("reviewed_at", "timestamp"),
-    ("review_reason", "varchar"),
-)
-
-DECISION_LOG_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("decision_log_id", "varchar"),
-    ("run_id", "varchar"),
-    ("decided_at", "timestamp"),
-    ("as_of_date", "date"),
-    ("customer_id", "varchar"),
-    ("decision", "varchar"),
-    ("would_be_decision", "varchar"),
-    ("recommended_action", "varchar"),
-    ("confidence", "double"),
-    ("requires_human_approval", "boolean"),
-    ("approval_reasons", "varchar[]"),
-    ("triggered_by_signals", "varchar[]"),
-    ("reason", "varchar"),
-    ("intervention_id", "varchar"),
-    ("decision_id", "varchar"),
-    ("policy_version", "varchar"),
-    ("config_hash", "varchar"),
-    ("is_holdout", "boolean"),
-    ("inputs", "varchar"),
-    ("inputs_hash", "varchar"),
-    ("dq_gate", "varchar"),
-    ("dq_gate_note", "varchar"),
-)
 
 _STAGED = "policy_run_rows"
 
@@ -111,34 +68,9 @@ class WriteResult:
     decision_log_inserted: int
 
 
-def _create_sql(table: str, columns: tuple[tuple[str, str], ...]) -> str:
-    body = ",\n    ".join(f"{name} {type_}" for name, type_ in columns)
-    return f"create table if not exists {SCHEMA}.{table} (\n    {body}\n)"
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``policy`` and both tables when missing; add columns an older table lacks.
-
-    Runs inside the caller's transaction when there is one (DuckDB DDL is transactional).
-    """
-    con.execute(f"create schema if not exists {SCHEMA}")
-    for table, columns in (("interventions", INTERVENTION_COLUMNS), ("decision_log", DECISION_LOG_COLUMNS)):
-        con.execute(_create_sql(table, columns))
-        present = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-                [SCHEMA, table],
-            ).fetchall()
-        }
-        for name, type_ in columns:
-            if name not in present:
-                con.execute(f"alter table {SCHEMA}.{table} add column {name} {type_}")
-
-
 def stage_rows(decisions: pa.Table, inputs: pa.Table) -> pa.Table:
     """One Arrow table for the write: the decision columns, the customer's journey_stage, and the inputs as a
-    struct column (turned into the JSON snapshot in SQL). Both tables are aligned row by row (decide() keeps
+    struct column (logged as it is, typed). Both tables are aligned row by row (decide() keeps
     the input order)."""
     if decisions.num_rows != inputs.num_rows:
         raise ValueError(f"{decisions.num_rows} decisions for {inputs.num_rows} input rows")
@@ -149,10 +81,10 @@ def stage_rows(decisions: pa.Table, inputs: pa.Table) -> pa.Table:
             "is required (ids and log keys are per customer)"
         )
     inputs = inputs.combine_chunks()
-    snapshot = pa.StructArray.from_arrays(
+    typed = pa.StructArray.from_arrays(
         [inputs[name].combine_chunks() for name in inputs.column_names], names=inputs.column_names
     )
-    return decisions.append_column("journey_stage", inputs["journey_stage"]).append_column("inputs", snapshot)
+    return decisions.append_column("journey_stage", inputs["journey_stage"]).append_column("inputs", typed)
 
 
 _INTERVENTION_ROWS = f"""
@@ -181,25 +113,16 @@ where decision = 'act'
 """
 
 LOG_ROWS_SQL = f"""
-with snapshots as (
+with keyed as (
     select
         *,
-        cast(to_json(inputs) as varchar) as inputs_json
+        {inputs_hash_sql("inputs", DECISION_INPUT_SCHEMA)} as inputs_hash
     from {_STAGED}
-),
-
-keyed as (
-    select
-        *,
-        md5(inputs_json) as inputs_hash
-    from snapshots
 ),
 
 rows as (
     select
-        'L' || md5(concat_ws(
-            '|', coalesce(decision_id, ''), config_hash, inputs_hash, $dq_gate, decision, reason
-        )) as decision_log_id,
+        {decision_log_id_sql("$dq_gate")} as decision_log_id,
         $run_id as run_id,
         cast($decided_at as timestamp) as decided_at,
         as_of_date,
@@ -217,7 +140,7 @@ rows as (
         policy_version,
         config_hash,
         is_holdout,
-        inputs_json as inputs,
+        inputs,
         inputs_hash,
         $dq_gate as dq_gate,
         $dq_gate_note as dq_gate_note
@@ -227,7 +150,7 @@ rows as (
 select * from rows
 {{existing_filter}}
 """
-# A log key hashes the inputs snapshot, which holds the as_of_date: only the log rows of this run's date can
+# A log key hashes the inputs, which hold the as_of_date: only the log rows of this run's date can
 # match, so the anti-join reads one day of the log, not all of it (the log grows by a row per customer a day).
 _NOT_LOGGED = (
     f"where decision_log_id not in (select decision_log_id from {SCHEMA}.decision_log "
@@ -266,6 +189,17 @@ where decision_log_id not in (
 """
 
 
+_INSERT_CONFIG = f"""
+insert into {SCHEMA}.configs by name
+select
+    $config_hash as config_hash,
+    $policy_version as policy_version,
+    $config as config,
+    $run_id as run_id,
+    cast($decided_at as timestamp) as decided_at
+where $config_hash not in (select config_hash from {SCHEMA}.configs)
+"""
+
 _PREVIEW_COLUMNS = (
     "intervention_id", "customer_id", "journey_stage", "recommended_action", "confidence",
     "requires_human_approval", "reason", "approval_status",
@@ -280,7 +214,7 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
 class DecisionWriter:
     """Writes a run's decisions, given batch by batch, in ONE transaction (see the module docstring).
 
-        with DecisionWriter(con, run_id=..., decided_at=..., dq_gate=..., dq_gate_note=...) as writer:
+        with DecisionWriter(con, config=..., run_id=..., decided_at=..., dq_gate=..., dq_gate_note=...) as writer:
             for decisions, inputs in batches:
                 writer.add(decisions, inputs, evaluation_latency_ms=0)
         writer.result  # what was inserted, once committed
@@ -297,6 +231,7 @@ class DecisionWriter:
         self,
         con: duckdb.DuckDBPyConnection,
         *,
+        config: PolicyConfig,
         run_id: str,
         decided_at: dt.datetime,
         dq_gate: str,
@@ -307,6 +242,12 @@ class DecisionWriter:
         self._con = con
         self._params = {"run_id": run_id, "decided_at": decided_at}
         self._log_params = {**self._params, "dq_gate": dq_gate, "dq_gate_note": dq_gate_note}
+        self._config_params = {
+            **self._params,
+            "config_hash": config.config_hash,
+            "policy_version": config.policy_version,
+            "config": canonical_json(config),
+        }
         self._before_log_insert = before_log_insert
         self._preview_limit = preview_limit
         self._held: tuple[pa.Table, int] | None = None  # the first batch, until a second one arrives
@@ -334,12 +275,8 @@ class DecisionWriter:
             self._held = (staged, evaluation_latency_ms)
             return
         if not self._spilled:
-            for table, columns in (
-                ("interventions", INTERVENTION_COLUMNS),
-                ("decision_log", DECISION_LOG_COLUMNS),
-            ):
-                body = ", ".join(f"{name} {type_}" for name, type_ in columns)
-                self._con.execute(f"create or replace temp table {_PENDING[table]} ({body})")
+            for table, pending in _PENDING.items():
+                self._con.execute(f"create or replace temp table {pending} ({policy_table(table).body()})")
             self._spilled = True
             held, self._held = self._held, None
             if held is not None:
@@ -375,6 +312,7 @@ class DecisionWriter:
             con.begin()
             try:
                 ensure_tables(con)
+                con.execute(_INSERT_CONFIG, self._config_params)
                 new_ids = (
                     con.execute(_insert_interventions_sql(interventions), interventions_params)
                     .to_arrow_table()["intervention_id"]

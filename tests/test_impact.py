@@ -21,7 +21,7 @@ import yaml
 from journey.project import PROJECT_DIR, run_dbt
 from journey.report import render_report
 from journey.runrecord import OPS_RUNS_DDL
-from policy.writeback import ensure_tables
+from policy.migrate import ensure_tables
 from tests.conftest import SAMPLE_DIR, copy_db, query
 
 NULL_REPLICATES = 200

@@ -27,7 +27,7 @@ from policy.config import DEFAULT_CONFIG_PATH, load_config
 from policy.hashing import intervention_id_of
 from policy.reference import load_reference_csv, load_reference_db
 from policy.run import PolicyOutcome, PolicyRequest, run_policy
-from policy.writeback import DECISION_LOG_COLUMNS, INTERVENTION_COLUMNS
+from policy.tables import policy_tables
 from tests.conftest import copy_db, query
 
 SAMPLE_AS_OF = "2025-01-20"
@@ -112,16 +112,16 @@ def test_sample_policy_decisions_and_log(db: Path, tmp_path: Path) -> None:
     log = query(db, "select inputs, config_hash, policy_version, dq_gate from policy.decision_log")
     assert len(log) == 10
     for inputs, config_hash, version, gate in log:
-        assert json.loads(inputs)["as_of_date"] == SAMPLE_AS_OF
+        assert inputs["as_of_date"].isoformat() == SAMPLE_AS_OF
         assert (config_hash, version, gate) == (config.config_hash, config.policy_version, "missing")
     # schemas are exactly the declared ones
-    for table, columns in (("interventions", INTERVENTION_COLUMNS), ("decision_log", DECISION_LOG_COLUMNS)):
+    for table, declared_table in policy_tables().items():
         declared = query(
             db,
             "select column_name from information_schema.columns "
             f"where table_schema = 'policy' and table_name = '{table}' order by ordinal_position",
         )
-        assert [c for (c,) in declared] == [name for name, _ in columns]
+        assert [c for (c,) in declared] == list(declared_table.names)
 
 
 def test_reference_values_come_from_the_database_and_match_the_seeds(db: Path) -> None:

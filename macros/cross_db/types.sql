@@ -66,3 +66,24 @@
 {% macro spark__assert_true(condition, message) -%}
     (case when {{ condition }} then true else cast(raise_error({{ message }}) as boolean) end)
 {%- endmacro %}
+
+{#- A column type declared in YAML (models/staging/_policy__sources.yml: DuckDB's spelling, `string` for text,
+    `T[]` for a list, `struct(name type, ...)`) in the target's spelling: as declared on DuckDB; on Spark a list is
+    array<T> and a struct struct<name:type, ...>. policy/spark_policy.py's spark_type does the same for the
+    tables the Spark policy creates. -#}
+{% macro column_type(data_type) -%}
+    {{ return(adapter.dispatch('column_type', 'customer_journey')(data_type)) }}
+{%- endmacro %}
+
+{% macro default__column_type(data_type) -%}
+    {{ return(data_type) }}
+{%- endmacro %}
+
+{% macro spark__column_type(data_type) -%}
+    {%- set re = modules.re -%}
+    {%- set spelled = re.sub('(\\w+)\\[\\]', 'array<\\1>', data_type | trim) -%}
+    {%- if spelled.startswith('struct(') and spelled.endswith(')') -%}
+        {%- set spelled = 'struct<' ~ re.sub('(\\w+)\\s+([\\w<>]+)', '\\1:\\2', spelled[7:-1]) ~ '>' -%}
+    {%- endif -%}
+    {{ return(spelled) }}
+{%- endmacro %}
