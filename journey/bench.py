@@ -89,10 +89,12 @@ def tree_rss_bytes(root: int) -> int:
 
 
 class MemorySampler:
-    """Samples the process tree's RSS in a thread; `window()` gives the peak since it was last called."""
+    """Samples the process tree's RSS in a thread; `window()` gives the peak since it was last called.
+    ``children_only``: leave this process out (a daily run's own process, not the benchmark holding it)."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.05, children_only: bool = False) -> None:
         self.interval = interval
+        self.children_only = children_only
         self._peak = 0
         self._overall = 0
         self._lock = threading.Lock()
@@ -105,7 +107,10 @@ class MemorySampler:
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
-        rss = tree_rss_bytes(os.getpid())
+        if self.children_only:
+            rss = sum(tree_rss_bytes(child) for child in _children(os.getpid()))
+        else:
+            rss = tree_rss_bytes(os.getpid())
         with self._lock:
             self._peak = max(self._peak, rss)
             self._overall = max(self._overall, rss)
@@ -402,7 +407,7 @@ def run_daily(feeds: Path, work: Path, target: Path, days: int, result: SizeResu
             sys.executable, "-m", "journey.cli", "run", "--db", str(serving), "--input-dir",
             str(day_folder(feeds, day)), "--load-mode", "append", "--out", str(work / "daily-out"), "--json",
         ]  # fmt: skip
-        with MemorySampler() as sampler:
+        with MemorySampler(children_only=True) as sampler:
             began = time.perf_counter()
             finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             seconds = time.perf_counter() - began

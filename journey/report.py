@@ -30,6 +30,8 @@ from typing import Any
 import duckdb
 import jinja2
 
+from journey.feeds import feed_specs
+
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
@@ -69,7 +71,7 @@ APPROVAL_COLOURS = {
     "not_required": "#718096",
 }
 SEVERITY_ORDER = {"error": 0, "exception": 0, "warning": 1, "info": 2}
-FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
+FEEDS = tuple(feed_specs())  # the feed schema (dbt_project.yml var `feeds`)
 TIMESTAMP_COLUMNS = ("decided_at", "logged_at", "evaluated_at", "created_at")
 
 

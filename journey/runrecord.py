@@ -11,7 +11,9 @@ from typing import Any
 
 import duckdb
 
-FEEDS = ("customers", "journey_state_log", "signals", "interventions", "outcomes")
+from journey.feeds import feed_specs
+
+FEEDS = tuple(feed_specs())  # the feed schema (dbt_project.yml var `feeds`)
 
 OPS_RUNS_DDL = """
 create schema if not exists ops;
