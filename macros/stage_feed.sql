@@ -1,13 +1,14 @@
 {#-
-    Staging of one feed, in two steps so that daily increments need not re-parse history (var `load_mode`):
+    Staging of one feed, in one pass (stage_feed(feed) -> base_<feed>, one table written once per run):
 
-    stage_feed_records(feed) -> base_<feed>: every record read from this run's files, typed and checked on its
-      own (record-level checks: missing_key, missing_field, wrong_type, out_of_range, unknown_value,
-      unparseable_date). Incremental: with load_mode 'append' a run adds its files' records to what earlier runs
-      loaded (a rerun of the same file replaces that file's rows: unique_key loaded_from).
-    stage_feed_keys(feed) -> base_<feed>__keyed: every loaded record (all runs) with the key-level verdict:
-      the same key with different content rejects every copy (duplicate_key_conflict); exact duplicates (same
-      key, same normalized content) are collapsed: copy_number 1 is staged, duplicate_count counts the copies.
+    stage_feed_records(feed): every record read from this run's files, typed and checked on its own
+      (record-level checks: missing_key, missing_field, wrong_type, out_of_range, unknown_value,
+      unparseable_date).
+    stage_feed(feed): then, in the same statement, every record's key-level verdict: the same key with different
+      content rejects every copy (duplicate_key_conflict); exact duplicates (same key, same normalized content)
+      are collapsed: copy_number 1 is staged, duplicate_count counts the copies. With load_mode 'append' a run
+      parses only its own files and decides again only the key groups they touch, from all their loaded records
+      (every day); a rerun of the same file replaces that file's records.
 
     The field specs are the var `feeds` (dbt_project.yml, read through feed_fields() in macros/feeds.sql), in the
     order their checks are reported:
@@ -125,7 +126,7 @@ final as (
         record_hash,
         {#- only a rejected record's text is kept (quality.rejected_rows shows it): storing every record's
             text again cost more than the typed columns. A record rejected later for a key conflict is shown
-            rebuilt from its typed values (stage_feed_keys). -#}
+            rebuilt from its typed values (stage_feed). -#}
         case when record_reason is not null then record end as raw_record,
         loaded_from,
         cast(current_timestamp as timestamp) as loaded_at
@@ -136,25 +137,38 @@ select * from final
 {% endmacro %}
 
 
-{% macro stage_feed_keys(feed) %}
-{%- set keys = journey_feeds()[feed] -%}
+{#- base_<feed>: one pass per feed. This run's records are read, typed and checked (stage_feed_records), then every
+    record gets its key-level verdict in the same statement, and the table is written once. -#}
+{% macro stage_feed(feed) %}
 {%- set fields = feed_fields(feed) -%}
+{%- set keys = journey_feeds()[feed] -%}
 
 with
 
-loaded as (
-    select * from {{ ref('base_' ~ feed) }}
+new_records as (
+    {{ stage_feed_records(feed) }}
 ),
 
 {% if is_incremental() -%}
-{#- Append mode: only the key groups that received records since the last build are decided again, from all of
-    their loaded records (every day), and replace their rows (delete+insert on key_group). A group is also
-    decided again when a file that held it was reloaded (a rerun of a day replaces that file's rows in
-    base_<feed>); the pre-hook (keyed_feed_pre_hook) drops groups no loaded record has any more. -#}
-new_records as (
-    select record_key, loaded_from
-    from loaded
-    where loaded_at > (select max(loaded_at) from {{ this }})
+{#- Append mode: only the key groups that received records in this run's files are decided again, from all their
+    loaded records (every day), and replace their rows (delete+insert on key_group). A rerun of a file replaces its
+    records: the groups its earlier load held are decided again without them, and feed_model_post_hook drops what
+    is left of that load (groups the file no longer holds). The record-level verdict of an earlier record is read
+    back from its row: a duplicate_key_conflict is only ever given to a record that passed the record checks (and
+    kept no text), so its record-level reason is null. -#}
+loaded_earlier as (
+    select
+        {%- for f in fields %}
+        {{ f.name }},
+        {%- endfor %}
+        case when reject_reason <> 'duplicate_key_conflict' then reject_reason end as record_reason,
+        case when reject_reason <> 'duplicate_key_conflict' then reject_detail end as record_detail,
+        record_key,
+        record_hash,
+        case when reject_reason <> 'duplicate_key_conflict' then raw_record end as raw_record,
+        loaded_from,
+        loaded_at
+    from {{ this }}
 ),
 
 affected as (
@@ -165,12 +179,16 @@ affected as (
 ),
 
 base as (
-    select * from loaded
-    where coalesce(record_key, '') in (select key_group from affected)
+    select * from new_records
+    union all
+    select * from loaded_earlier
+    where
+        coalesce(record_key, '') in (select key_group from affected)
+        and loaded_from not in (select loaded_from from new_records)
 ),
 {%- else -%}
 base as (
-    select * from loaded
+    select * from new_records
 ),
 {%- endif %}
 
@@ -178,7 +196,8 @@ base as (
     copies and whether their contents differ; the peers of a row (same hash) are its exact duplicates, and
     row_number - rank + 1 numbers them. Which of several identical copies is number 1 is not specified: their
     typed values are the same. One sort instead of three made this step 2-3x faster at 1M customers.
-    It runs over every loaded record (all days in append mode), so a key repeated across days is seen. -#}
+    It runs over every loaded record of the groups it decides (all days in append mode), so a key repeated across
+    days is seen. -#}
 keyed as (
     {{ feed_keyed_sql() }}
 ),
@@ -214,11 +233,16 @@ select * from final
 {% endmacro %}
 
 
-{#- The config of base_<feed>__keyed (with the pre-hook keyed_feed_pre_hook): incremental on DuckDB in load_mode
-    'append' (delete+insert on key_group), rebuilt in load_mode 'full'; a table on Spark, where replacing rows by key
-    would mean a partition per key. -#}
-{% macro keyed_feed_config() %}
+{#- The config of base_<feed> (with the post-hook feed_model_post_hook): on DuckDB incremental in load_mode 'append'
+    (delete+insert on key_group), rebuilt in load_mode 'full'; on Spark a table, in load_mode 'full' only
+    (replacing rows by key would mean a partition per key; docs/spark.md). -#}
+{% macro feed_model_config() %}
     {%- if target.type == 'spark' -%}
+        {%- if load_mode() != 'full' -%}
+            {{ exceptions.raise_compiler_error(
+                "load_mode 'append' is not supported on Spark: run with load_mode 'full' and feed_file_pattern"
+                ~ " 'day_*/{feed}.json' to read every day (docs/spark.md)") }}
+        {%- endif -%}
         {{ return({'materialized': 'table'}) }}
     {%- endif -%}
     {{ return({
@@ -227,15 +251,22 @@ select * from final
         'unique_key': 'key_group',
         'full_refresh': (true if load_mode() == 'full' else none),
         'on_schema_change': 'fail',
+        'post_hook': "{{ feed_model_post_hook() }}",
     }) }}
 {% endmacro %}
 
-{#- Before an incremental build: drop the key groups that no loaded record has any more (a reloaded day that no
-    longer holds a key). A full rebuild would not have them; delete+insert alone cannot remove them. -#}
-{% macro keyed_feed_pre_hook(feed) %}
+{#- After an incremental build: drop what is left of an earlier load of a file this run read again (the key groups
+    that file no longer holds; the groups it still holds were replaced). This run's records share one loaded_at,
+    the latest. -#}
+{% macro feed_model_post_hook() %}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where key_group not in (select coalesce(record_key, '') from {{ ref('base_' ~ feed) }})
+        where
+            loaded_at < (select max(loaded_at) from {{ this }})
+            and loaded_from in (
+                select loaded_from from {{ this }}
+                where loaded_at = (select max(loaded_at) from {{ this }})
+            )
     {%- else -%}
         select 1
     {%- endif -%}
@@ -356,7 +387,7 @@ select * from final
 {%- endmacro -%}
 
 
-{#- The keyed CTE of stage_feed_keys, over `base` (see the comment there). -#}
+{#- The keyed CTE of stage_feed, over `base` (see the comment there). -#}
 {%- macro feed_keyed_sql() -%}
     {{ return(adapter.dispatch('feed_keyed_sql', 'customer_journey')()) }}
 {%- endmacro -%}

@@ -116,13 +116,13 @@ def test_sample_warns_exactly_about_the_intended_imperfections(
 
 CORRUPTIONS = {
     "lost_staged_row": (
-        "delete from staging.base_customers__keyed where customer_id = 'C005'",  # stg_customers is a view on it
+        "delete from staging.base_customers where customer_id = 'C005'",  # stg_customers is a view on it
         ["inputs"],
         {"feed_accounting_balances": ["customers"]},
         "customers: 10 input ≠ 9 staged + 0 rejected + 0 collapsed",
     ),
     "outcome_before_intervention": (
-        "update staging.base_outcomes__keyed set measured_at = date '2025-01-10' where outcome_id = 'O001'",
+        "update staging.base_outcomes set measured_at = date '2025-01-10' where outcome_id = 'O001'",
         ["outcomes"],
         {"outcomes_measured_after_intervention": ["O001"]},
         "O001 of I001: measured 2025-01-10 before generated 2025-01-15",

@@ -145,7 +145,7 @@ def test_append_equals_full_rebuild(daily: tuple[Path, dict], dbt_target: Path) 
     assert base_counts(incremental) == after_last_day
 
     # the day is then redelivered with fewer records: keys that only that day held disappear, keys it shared
-    # with other days are decided again (base_<feed>__keyed works by key group in append mode)
+    # with other days are decided again (base_<feed> works by key group in append mode)
     dropped = drop_every_nth_record(feeds / f"day_{DAYS:03d}", 7)
     assert all(n > 0 for n in dropped.values()), dropped
     dbt(dbt_target, incremental, feeds / f"day_{DAYS:03d}", NO_TESTS, load_mode="append")
@@ -165,7 +165,5 @@ def test_append_equals_full_rebuild(daily: tuple[Path, dict], dbt_target: Path) 
         assert {source: (total, parts) for source, total, parts in accounting} == {
             feed: (manifest["rows"][feed] - dropped[feed],) * 2 for feed in FEEDS
         }
-        files = connection.sql(
-            "select count(distinct loaded_from) from staging.base_customers__keyed"
-        ).fetchone()[0]
+        files = connection.sql("select count(distinct loaded_from) from staging.base_customers").fetchone()[0]
         assert files == DAYS + 1

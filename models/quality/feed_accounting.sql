@@ -3,7 +3,7 @@ with
 
 {% for feed in journey_feeds() -%}
 {{ feed }} as (
-    select * from {{ ref('base_' ~ feed ~ '__keyed') }}
+    select * from {{ ref('base_' ~ feed) }}
 ),
 
 {% endfor -%}

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_customers__keyed') }}
+    select * from {{ ref('base_customers') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_interventions__keyed') }}
+    select * from {{ ref('base_interventions') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_journey_state_log__keyed') }}
+    select * from {{ ref('base_journey_state_log') }}
 ),
 
 final as (

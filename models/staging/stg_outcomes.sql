@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_outcomes__keyed') }}
+    select * from {{ ref('base_outcomes') }}
 ),
 
 -- the columns in the feed's order (the view's interface), so a calculation sits among simple columns

@@ -1,7 +1,7 @@
 with
 
 base as (
-    select * from {{ ref('base_signals__keyed') }}
+    select * from {{ ref('base_signals') }}
 ),
 
 final as (

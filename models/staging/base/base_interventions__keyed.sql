@@ -1,3 +1,0 @@
-{{ config(pre_hook="{{ keyed_feed_pre_hook('interventions') }}", **keyed_feed_config()) }}
-
-{{ stage_feed_keys('interventions') }}
