@@ -1,5 +1,9 @@
 {#- Each known customer's risk factors, every one bounded to [0, 1], and its weighted contribution.
     The weights (seeds/ref_risk_factors.csv) sum to 1, so the contributions sum to a score in [0, 1]. -#}
+{#- A view: one model reads it (nothing else does), so writing its rows as a table cost a full write at 1M customers
+    for one read. -#}
+{{ config(materialized='view') }}
+
 with
 
 journey_states as (

@@ -2,6 +2,10 @@
     Signals outside the window (older than signal_window_days, or after as_of_date) get in_window = false.
     A negative signal is resolved when a later positive signal of a type that resolves it (ref_signal_types.
     resolves_signal_types) was detected for the same customer in the window. -#}
+{#- A view: one model reads it (nothing else does), so writing its rows as a table cost a full write at 1M customers
+    for one read. -#}
+{{ config(materialized='view') }}
+
 with
 
 signals as (
