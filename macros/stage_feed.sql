@@ -150,6 +150,12 @@ new_records as (
 ),
 
 {% if is_incremental() -%}
+{%- if execute and 'reject_reason' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+    {{ exceptions.raise_compiler_error(
+        this ~ " was built by a version before one-pass staging (it has no reject_reason): rebuild it once with"
+        ~ " load_mode 'full' over every day's files (feed_file_pattern 'day_*/{feed}.json'), then append again"
+        ~ " (CHANGELOG)") }}
+{%- endif -%}
 {#- Append mode: only the key groups that received records in this run's files are decided again, from all their
     loaded records (every day), and replace their rows (delete+insert on key_group). A rerun of a file replaces its
     records: the groups its earlier load held are decided again without them, and feed_model_post_hook drops what
