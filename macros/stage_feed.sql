@@ -26,9 +26,7 @@
 {%- set keys = journey_feeds()[feed] -%}
 {%- set fields = feed_fields(feed) -%}
 {%- set has_dates = fields | selectattr('kind', 'equalto', 'date') | list | length > 0 -%}
-
-with
-
+{#- The CTEs that read this run's records, ending in new_records (stage_feed goes on from there). -#}
 records as (
     {{ feed_records(feed) }}
 ),
@@ -115,7 +113,7 @@ explained as (
     from checked
 ),
 
-final as (
+new_records as (
     select
         {%- for f in fields %}
         {{ f.name }},
@@ -132,9 +130,7 @@ final as (
         cast(current_timestamp as timestamp) as loaded_at
     from explained
 )
-
-select * from final
-{% endmacro %}
+{%- endmacro %}
 
 
 {#- base_<feed>: one pass per feed. This run's records are read, typed and checked (stage_feed_records), then every
@@ -145,9 +141,7 @@ select * from final
 
 with
 
-new_records as (
-    {{ stage_feed_records(feed) }}
-),
+{{ stage_feed_records(feed) }},
 
 {% if is_incremental() -%}
 {%- if execute and 'reject_reason' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
