@@ -28,6 +28,7 @@ pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed: pi
 
 from journey.generate import generate
 from journey.project import PROJECT_DIR, dbt_vars, run_dbt
+from policy.tables import SCHEMA, policy_tables
 
 pytestmark = pytest.mark.spark
 
@@ -124,8 +125,8 @@ def drop_policy_tables(builder: SparkBuilder) -> None:
     # without one no build has run yet, and a session started here would ignore the profile's settings.
     if SparkContext._active_spark_context is not None:
         session = builder.session()
-        for table in ("interventions", "decision_log"):
-            session.sql(f"drop table if exists policy.{table}")
+        for table in policy_tables():
+            session.sql(f"drop table if exists {SCHEMA}.{table}")
 
 
 def duckdb_build(name: str, input_dir: Path, work: Path) -> Path:

@@ -15,7 +15,7 @@ final as (
         approval_status,
         origin,
         generated_at,
-        age_days,
+        cast(age_days as bigint) as age_days,
         outcome_overdue_days,
         is_overdue,
         as_of_date
