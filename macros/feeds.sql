@@ -14,6 +14,12 @@
     {{ return(var('feeds')[feed]['fields']) }}
 {%- endmacro %}
 
+{#- The field names of a feed, in the declared order (var `feeds`): the columns a model takes from the feed
+    (e.g. int_interventions__combined). -#}
+{% macro feed_field_names(feed) -%}
+    {{ return(feed_fields(feed) | map(attribute='name') | list) }}
+{%- endmacro %}
+
 {#- How this run loads the feeds (run setting `load_mode`): 'full' rebuilds the base models from exactly the files
     found now; 'append' adds this run's files to what earlier runs loaded (daily increments). -#}
 {% macro load_mode() -%}

@@ -53,13 +53,14 @@ import pyarrow.compute as pc
 from policy.config import MONITOR_ONLY, PolicyConfig
 from policy.duck import connection, query_arrow
 from policy.hashing import row_hashes
-from policy.tables import decision_inputs_schema
+from policy.tables import decision_inputs_schema, policy_table
 
 __all__ = [
     "APPROVAL_REASONS",
     "DECISIONS",
     "DECISION_INPUT_SCHEMA",
     "DECISION_OUTPUT_SCHEMA",
+    "RECORDED_BY_THE_WRITE_BACK",
     "compute_confidence",
     "decide",
     "prepare_input",
@@ -76,24 +77,28 @@ _STRING_LIST = pa.list_(pa.string())
 # models/staging/_policy__sources.yml and read by policy.tables.
 DECISION_INPUT_SCHEMA = decision_inputs_schema()
 
-DECISION_OUTPUT_SCHEMA = pa.schema(
-    [
-        pa.field("customer_id", pa.string()),
-        pa.field("as_of_date", pa.date32()),
-        pa.field("decision", pa.string(), nullable=False),
-        pa.field("would_be_decision", pa.string(), nullable=False),
-        pa.field("recommended_action", pa.string()),
-        pa.field("confidence", pa.float64()),
-        pa.field("requires_human_approval", pa.bool_(), nullable=False),
-        pa.field("approval_reasons", _STRING_LIST, nullable=False),
-        pa.field("triggered_by_signals", _STRING_LIST, nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("intervention_id", pa.string()),
-        pa.field("decision_id", pa.string()),
-        pa.field("policy_version", pa.string(), nullable=False),
-        pa.field("config_hash", pa.string(), nullable=False),
-        pa.field("is_holdout", pa.bool_(), nullable=False),
-    ]
+# One row per customer decided: the columns of policy.decision_log (declared once, with their types, in
+# models/staging/_policy__sources.yml), less those the write-back records with each row (policy.writeback): the
+# row's key, the run, the typed inputs and their hash, the data-quality gate. decide() never leaves the columns of
+# _NEVER_NULL null.
+RECORDED_BY_THE_WRITE_BACK = frozenset(
+    {"decision_log_id", "run_id", "decided_at", "inputs", "inputs_hash", "dq_gate", "dq_gate_note"}
+)
+_NEVER_NULL = frozenset(
+    {
+        "decision",
+        "would_be_decision",
+        "requires_human_approval",
+        "approval_reasons",
+        "triggered_by_signals",
+        "reason",
+        "policy_version",
+        "config_hash",
+        "is_holdout",
+    }
+)
+DECISION_OUTPUT_SCHEMA = policy_table("decision_log").arrow_schema(
+    exclude=RECORDED_BY_THE_WRITE_BACK, not_null=_NEVER_NULL
 )
 
 Column = pa.ChunkedArray | pa.Array

@@ -43,7 +43,7 @@ from policy.dq_gate import DEFAULT_DQ_SUMMARY, GateResult, check_gate
 from policy.inputs import REQUIRED_RELATIONS, InputsDialect, MissingMartsError, inputs_sql
 from policy.reference import REFERENCE_TABLES, build_reference
 from policy.tables import policy_table, policy_tables
-from policy.writeback import LOG_ROWS_SQL, stage_rows
+from policy.writeback import INTERVENTION_VALUES, LOG_ROWS_SQL, stage_rows
 
 __all__ = ["SparkPolicyOutcome", "local_session", "run_spark_policy", "spark_inputs", "spark_type"]
 
@@ -88,6 +88,16 @@ def _columns(table: str) -> tuple[tuple[str, str], ...]:
 
 _BATCH_COLUMNS = _columns("decision_log") + tuple(
     column for column in _columns("interventions") if column[0] in _EXTRA_COLUMNS
+)
+
+# An act decision's policy.interventions row from a batch row, in the declared column order (the insert is
+# positional): the batch's columns of the same name, the values policy.writeback computes, null review columns.
+_INTERVENTION_COLUMNS = policy_table("interventions").select_list(
+    INTERVENTION_VALUES,
+    {name for name, _ in _BATCH_COLUMNS},
+    missing_as_null=True,
+    spell=spark_type,
+    indent=12,
 )
 
 
@@ -303,24 +313,7 @@ def run_spark_policy(
         f"""
         insert into {SCHEMA}.interventions
         select
-            intervention_id,
-            customer_id,
-            journey_stage,
-            recommended_action,
-            confidence,
-            requires_human_approval,
-            triggered_by_signals,
-            evaluation_latency_ms,
-            as_of_date as generated_at,
-            policy_version,
-            reason,
-            decision_id,
-            case when requires_human_approval then 'pending' else 'not_required' end as approval_status,
-            run_id,
-            decided_at,
-            cast(null as string) as reviewed_by,
-            cast(null as timestamp) as reviewed_at,
-            cast(null as string) as review_reason
+            {_INTERVENTION_COLUMNS}
         from policy_spark_run_rows as new_rows
         where decision = 'act'
             and intervention_id is not null

@@ -3,12 +3,15 @@
 
 dbt reads that file for the sources and their staging models (the empty fallback relation of ``source_or_empty``
 casts to the declared types); this module reads it for the Python side: the DDL the write-back runs
-(:meth:`Table.ddl`), the column lists, and the Arrow schema of the decision inputs, which is the declared struct
-type of ``decision_log.inputs`` (:func:`decision_inputs_schema`).
+(:meth:`Table.ddl`), the column lists, the select list of a row written into a table (:meth:`Table.select_list`),
+Arrow schemas of declared columns (:meth:`Table.arrow_schema`, e.g. ``policy.decide.DECISION_OUTPUT_SCHEMA``),
+and the Arrow schema of the decision inputs, which is the declared struct type of ``decision_log.inputs``
+(:func:`decision_inputs_schema`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -64,6 +67,52 @@ class Table:
     def ddl(self, qualified: str | None = None) -> str:
         return f"create table if not exists {qualified or self.qualified} (\n    {self.body()}\n)"
 
+    def select_list(
+        self,
+        values: Mapping[str, str],
+        available: Collection[str],
+        *,
+        missing_as_null: bool = False,
+        spell: Callable[[str], str] = str,
+        indent: int = 4,
+    ) -> str:
+        """The select list of a row of this table, every declared column in the declared order: the expression
+        ``values`` gives for it (``expression as name``), else the column of that name when the rows read have it
+        (``available``), else -- with ``missing_as_null`` -- a null cast to its declared type (spelled for the
+        engine by ``spell``), one a line after the first, ``indent`` spaces in. A column with none of these
+        raises ``KeyError``, as does a value for a column the table does not declare."""
+        items = []
+        for column in self.columns:
+            if column.name in values:
+                items.append(f"{values[column.name]} as {column.name}")
+            elif column.name in available:
+                items.append(column.name)
+            elif missing_as_null:
+                items.append(f"cast(null as {spell(column.data_type)}) as {column.name}")
+            else:
+                raise KeyError(
+                    f"{self.qualified}.{column.name}: no value for the declared column ({SOURCES_FILE.name})"
+                )
+        unknown = sorted(set(values) - set(self.names))
+        if unknown:
+            raise KeyError(f"{self.qualified} declares no column {', '.join(unknown)} ({SOURCES_FILE.name})")
+        return (",\n" + " " * indent).join(items)
+
+    def arrow_schema(self, exclude: Collection[str] = (), not_null: Collection[str] = ()) -> pa.Schema:
+        """The Arrow schema of the declared columns less ``exclude``, in the declared order, with the declared
+        types as DuckDB hands them to Arrow; the columns in ``not_null`` are not nullable."""
+        columns = [column for column in self.columns if column.name not in exclude]
+        unknown = sorted(set(exclude) - set(self.names)) + sorted(set(not_null) - {c.name for c in columns})
+        if unknown:
+            raise KeyError(f"{self.qualified}: no declared column {', '.join(unknown)} ({SOURCES_FILE.name})")
+        types = _arrow_types(tuple((column.name, column.data_type) for column in columns))
+        return pa.schema(
+            [
+                pa.field(column.name, type_, nullable=column.name not in not_null)
+                for column, type_ in zip(columns, types, strict=True)
+            ]
+        )
+
 
 @cache
 def policy_tables() -> dict[str, Table]:
@@ -89,12 +138,16 @@ def _plain(type_: pa.DataType) -> pa.DataType:
     return pa.list_(_plain(type_.value_type)) if pa.types.is_list(type_) else type_
 
 
+def _arrow_types(columns: tuple[tuple[str, str], ...]) -> list[pa.DataType]:
+    """The Arrow types of declared column types (name, DuckDB type), as DuckDB hands them to Arrow."""
+    casts = ", ".join(f"cast(null as {data_type}) as {name}" for name, data_type in columns)
+    with duckdb.connect() as con:
+        schema = con.execute(f"select {casts}").to_arrow_table().schema
+    return [_plain(field.type) for field in schema]
+
+
 @cache
 def decision_inputs_schema() -> pa.Schema:
     """The Arrow schema of one decision-input row: the fields of ``decision_log.inputs``'s declared struct."""
-    data_type = policy_table("decision_log").column("inputs").data_type
-    with duckdb.connect() as con:
-        struct = (
-            con.execute(f"select cast(null as {data_type}) as inputs").to_arrow_table().schema.field(0).type
-        )
+    (struct,) = _arrow_types((("inputs", policy_table("decision_log").column("inputs").data_type),))
     return pa.schema([pa.field(field.name, _plain(field.type)) for field in struct])

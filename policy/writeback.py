@@ -29,6 +29,10 @@ Idempotence -- what a rerun writes:
 
 The tables' columns and types are those declared in ``models/staging/_policy__sources.yml`` (:mod:`policy.tables`);
 ``ensure_tables`` (:mod:`policy.migrate`) creates them and converts a log of JSON text written by an older version.
+The rows written take their column lists from the same declaration (:meth:`policy.tables.Table.select_list`): each
+declared column is the staged column of that name (the decision columns, ``journey_stage``, ``inputs``) unless
+its value is computed here (:data:`INTERVENTION_VALUES`, ``_LOG_VALUES``); an intervention's review columns are
+null until ``journey review`` sets them.
 
 ``approval_status`` of a new intervention is 'pending' when it requires human approval, else 'not_required';
 ``journey review`` changes it later (with ``reviewed_by``, ``reviewed_at``, ``review_reason``).
@@ -51,6 +55,7 @@ from policy.migrate import ensure_tables
 from policy.tables import SCHEMA, policy_table
 
 __all__ = [
+    "INTERVENTION_VALUES",
     "LOG_ROWS_SQL",
     "DecisionWriter",
     "WriteResult",
@@ -87,30 +92,50 @@ def stage_rows(decisions: pa.Table, inputs: pa.Table) -> pa.Table:
     return decisions.append_column("journey_stage", inputs["journey_stage"]).append_column("inputs", typed)
 
 
+def _empty_staged() -> pa.Table:
+    """A run with no customers: nothing to write, but the tables are still created."""
+    return stage_rows(DECISION_OUTPUT_SCHEMA.empty_table(), DECISION_INPUT_SCHEMA.empty_table())
+
+
+# The columns of a batch's staged rows (stage_rows): the decision columns, journey_stage and the typed inputs.
+_STAGED_COLUMNS = frozenset(_empty_staged().column_names)
+
+# The values of an act decision's policy.interventions row that are not staged columns of the same name, on every
+# engine (policy.spark_policy writes the same rows); the rest of the declared columns are staged, or null until
+# journey review sets them.
+INTERVENTION_VALUES = {
+    "generated_at": "as_of_date",
+    "approval_status": "case when requires_human_approval then 'pending' else 'not_required' end",
+}
+
+_INTERVENTION_COLUMNS = policy_table("interventions").select_list(
+    {
+        **INTERVENTION_VALUES,
+        "evaluation_latency_ms": "cast($latency_ms as integer)",
+        "run_id": "$run_id",
+        "decided_at": "cast($decided_at as timestamp)",
+    },
+    _STAGED_COLUMNS,
+    missing_as_null=True,
+)
+
 _INTERVENTION_ROWS = f"""
 select
-    intervention_id,
-    customer_id,
-    journey_stage,
-    recommended_action,
-    confidence,
-    requires_human_approval,
-    triggered_by_signals,
-    cast($latency_ms as integer) as evaluation_latency_ms,
-    as_of_date as generated_at,
-    policy_version,
-    reason,
-    decision_id,
-    case when requires_human_approval then 'pending' else 'not_required' end as approval_status,
-    $run_id as run_id,
-    cast($decided_at as timestamp) as decided_at,
-    cast(null as varchar) as reviewed_by,
-    cast(null as timestamp) as reviewed_at,
-    cast(null as varchar) as review_reason
+    {_INTERVENTION_COLUMNS}
 from {_STAGED}
 where decision = 'act'
     and intervention_id is not null
 """
+
+# What the write-back records with each decision (policy.decide.RECORDED_BY_THE_WRITE_BACK) besides the staged
+# inputs and their hash (computed in LOG_ROWS_SQL's first step).
+_LOG_VALUES = {
+    "decision_log_id": decision_log_id_sql("$dq_gate"),
+    "run_id": "$run_id",
+    "decided_at": "cast($decided_at as timestamp)",
+    "dq_gate": "$dq_gate",
+    "dq_gate_note": "$dq_gate_note",
+}
 
 LOG_ROWS_SQL = f"""
 with keyed as (
@@ -122,28 +147,7 @@ with keyed as (
 
 rows as (
     select
-        {decision_log_id_sql("$dq_gate")} as decision_log_id,
-        $run_id as run_id,
-        cast($decided_at as timestamp) as decided_at,
-        as_of_date,
-        customer_id,
-        decision,
-        would_be_decision,
-        recommended_action,
-        confidence,
-        requires_human_approval,
-        approval_reasons,
-        triggered_by_signals,
-        reason,
-        intervention_id,
-        decision_id,
-        policy_version,
-        config_hash,
-        is_holdout,
-        inputs,
-        inputs_hash,
-        $dq_gate as dq_gate,
-        $dq_gate_note as dq_gate_note
+        {policy_table("decision_log").select_list(_LOG_VALUES, _STAGED_COLUMNS | {"inputs_hash"}, indent=8)}
     from keyed
 )
 
@@ -356,11 +360,6 @@ class DecisionWriter:
         if self._result is None:
             raise RuntimeError("the write was not committed")
         return self._result
-
-
-def _empty_staged() -> pa.Table:
-    """A run with no customers: nothing to write, but the tables are still created."""
-    return stage_rows(DECISION_OUTPUT_SCHEMA.empty_table(), DECISION_INPUT_SCHEMA.empty_table())
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

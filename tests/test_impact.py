@@ -10,18 +10,20 @@ the impact models. Each policy_version is an independent replicate, so one run g
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 from statistics import NormalDist
 
 import duckdb
 import pytest
-import yaml
 
 from journey.project import PROJECT_DIR, run_dbt
 from journey.report import render_report
 from journey.runrecord import OPS_RUNS_DDL
+from policy.config import canonical_json, load_config
 from policy.migrate import ensure_tables
+from policy.reference import load_reference_csv
 from tests.conftest import SAMPLE_DIR, copy_db, query
 
 NULL_REPLICATES = 200
@@ -31,18 +33,17 @@ TRUE_EFFECT = -0.03  # injected into the treated customers' risk change
 NOISE_SD = 0.05  # sd of the risk change
 SUCCESS_DROP = 0.05  # ref_experiment_parameters.success_min_risk_drop
 BASELINE_DATE, FOLLOWUP_DATE, LATER_DATE = "2025-01-05", "2025-01-15", "2025-01-19"
+# the config the experiment's decisions were made with (policy/policy.yml), stored in policy.configs
+CONFIG = load_config(reference=load_reference_csv())
 # the staging views of the policy's and ops tables too: built before the log was written, they read nothing
 IMPACT_MODELS = [
     "--select",
     "stg_policy__decision_log",
+    "stg_policy__configs",
     "stg_ops__runs",
     "path:models/intermediate/impact",
     "path:models/marts/impact",
 ]
-
-
-def _parameters(db: Path) -> dict[str, float]:
-    return dict(query(db, "select parameter, value from reference.ref_experiment_parameters"))
 
 
 def _binomial_band(trials: int, rate: float, sds: float = 3.5) -> tuple[float, float]:
@@ -53,11 +54,17 @@ def _binomial_band(trials: int, rate: float, sds: float = 3.5) -> tuple[float, f
 # --------------------------------------------------------------------------------------------- the sample
 
 
-def test_holdout_share_seed_matches_policy_config() -> None:
-    policy = yaml.safe_load((PROJECT_DIR / "policy" / "policy.yml").read_text())
-    rows = (PROJECT_DIR / "seeds" / "ref_experiment_parameters.csv").read_text().splitlines()
-    seeded = {line.split(",")[0]: line.split(",")[1] for line in rows[1:]}
-    assert float(seeded["holdout_share"]) == pytest.approx(policy["holdout"]["share"])
+def test_the_holdout_share_is_declared_only_in_the_policy_config() -> None:
+    """holdout.share of policy/policy.yml is its one declaration: no reference seed repeats it (a parameter or a
+    column named like it; ref_experiment_parameters held a copy, kept equal by a test). The impact marts take
+    the share of the config each decision was made with from policy.configs."""
+    seeds = sorted((PROJECT_DIR / "seeds").glob("ref_*.csv"))
+    assert any(seed.name == "ref_experiment_parameters.csv" for seed in seeds)
+    for seed in seeds:
+        with seed.open(newline="", encoding="utf-8") as handle:
+            header, *rows = list(csv.reader(handle))
+        names = [name.lower() for name in header + [row[0] for row in rows if row]]
+        assert not [name for name in names if "holdout" in name and "share" in name], seed.name
 
 
 def test_sample_says_the_data_are_too_few(sample_db: Path) -> None:
@@ -81,10 +88,10 @@ def test_sample_says_the_data_are_too_few(sample_db: Path) -> None:
     assert gates["override_rate"] == "pass"  # 1/8 <= 0.2
     assert gates["churn_risk_no_harm"] == "not measured"
     assert gates["run_failure_rate"] == "not measured"  # no ops.runs in a plain dbt build
-    assert query(sample_db, "select status from marts.holdout_sample_ratio") == [
-        ("too few customers",),
-        ("too few customers",),
-    ]
+    # no policy has run: no customers, and no config, so no holdout share to test against
+    assert query(
+        sample_db, "select customers, expected_holdout_share, status from marts.holdout_sample_ratio"
+    ) == [(0, None, "too few customers"), (0, None, "too few customers")]
 
 
 # ------------------------------------------------------------------------------- a generated experiment
@@ -103,16 +110,23 @@ def _normal(salt: str) -> str:
 
 
 def _populate(db: Path) -> None:
+    share = CONFIG.holdout.share
     with duckdb.connect(str(db)) as con:
         ensure_tables(con)
+        con.execute(
+            "insert into policy.configs by name select ? as config_hash, ? as policy_version, ? as config, "
+            "'run-config' as run_id, timestamp '2025-01-05' as decided_at",
+            [CONFIG.config_hash, CONFIG.policy_version, canonical_json(CONFIG)],
+        )
+        # every replicate decided with the shipped config (srm_5050 draws its holdout at 0.5 regardless: broken)
         con.execute(f"""
             create temp table experiment as
             with replicates as (
-                select 'null_' || lpad(i::varchar, 3, '0') as policy_version, 0.0 as effect, 0.1 as share,
+                select 'null_' || lpad(i::varchar, 3, '0') as policy_version, 0.0 as effect, {share} as share,
                     'monitor_only' as recommended_action
                 from range({NULL_REPLICATES}) as t(i)
                 union all
-                select 'effect_' || lpad(i::varchar, 3, '0'), {TRUE_EFFECT}, 0.1, 'proactive_outreach'
+                select 'effect_' || lpad(i::varchar, 3, '0'), {TRUE_EFFECT}, {share}, 'proactive_outreach'
                 from range({EFFECT_REPLICATES}) as t(i)
                 union all
                 select 'srm_5050', 0.0, 0.5, 'renewal_health_check'
@@ -162,6 +176,7 @@ def _populate(db: Path) -> None:
                     as intervention_id,
                 'D' || customer_id || day as decision_id,
                 policy_version,
+                '{CONFIG.config_hash}' as config_hash,
                 is_holdout,
                 'passed' as dq_gate
             from (
@@ -382,7 +397,7 @@ def test_sample_ratio_mismatch_flags_a_50_50_split(impact_db: Path) -> None:
         "select expected_holdout_share, observed_holdout_share, p_value from marts.holdout_sample_ratio"
         " where population = 'evaluated' and grouping_value = 'srm_5050'",
     )[0]
-    assert expected_share == pytest.approx(_parameters(impact_db)["holdout_share"])
+    assert expected_share == pytest.approx(CONFIG.holdout.share)
     assert observed_share > 0.4 and p_value < 1e-6
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from journey.generate import main as generate_main
 from journey.run import EXIT_OK, RunOptions, execute
 from journey.snapshot import compare, snapshot
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, copy_db
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 PUBLIC_SCHEMAS = ("marts", "quality", "policy", "ops", "staging")
@@ -31,6 +32,11 @@ _TYPED_LOG = (
     "decision_log_id is derived from it; the rows are otherwise unchanged (test below) (CHANGELOG)"
 )
 _CONFIGS = "new: each distinct policy config once, referenced by decision_log.config_hash (CHANGELOG)"
+_REHASHED = (
+    "experiment_config_hash hashes ref_experiment_parameters, which no longer holds holdout_share (a copy of the "
+    "policy's holdout.share: the split is tested against the share of the config each decision was made with); "
+    "the rows are otherwise unchanged (test below) (CHANGELOG)"
+)
 INTENDED: dict[str, str] = {
     "ops.runs": "its row_counts record each stage's dbt node counts: every model is now built once (the stages "
     "before and after the policy split the graph) and data quality runs in two phases (CHANGELOG)",
@@ -38,12 +44,18 @@ INTENDED: dict[str, str] = {
     "staging.stg_policy__decision_log": _TYPED_LOG,
     "policy.configs": _CONFIGS,
     "staging.stg_policy__configs": _CONFIGS,
+    "marts.holdout_sample_ratio": _REHASHED,
+    "marts.treatment_effects": _REHASHED,
 }
 # The typed log keeps the old log's rows: its inputs struct canonicalises (journey/snapshot.py) to the same values
 # as the old JSON text did. The snapshots were taken without the hashes (--exclude), whose definition changed;
 # they are now stable between identical runs (tests/test_decision_log.py).
 RESHAPED = ("policy.decision_log", "staging.stg_policy__decision_log")
 OLD_HASHES = frozenset({"inputs_hash", "decision_log_id"})
+# The impact marts' experiment_config_hash before holdout_share left ref_experiment_parameters (the same on the sample
+# and the 100k set: it hashes the reference seeds only). Put back in a copy, their rows must equal the snapshots'.
+REHASHED = ("marts.holdout_sample_ratio", "marts.treatment_effects")
+OLD_EXPERIMENT_CONFIG_HASH = "831e85244f233006e6115db3b4d23a15"
 
 
 def is_public(name: str) -> bool:
@@ -55,13 +67,24 @@ def public(tables: dict[str, dict]) -> dict[str, dict]:
     return {name: table for name, table in tables.items() if is_public(name) and name not in INTENDED}
 
 
-def differences(db: Path, before: Path) -> list[str]:
+def differences(db: Path, before: Path, scratch: Path) -> list[str]:
     old = json.loads(before.read_text())
     problems = compare(public(old), public(snapshot(db)))
     reshaped = snapshot(db, extra_excluded=OLD_HASHES)
     for name in RESHAPED:
         if (old[name]["rows"], old[name]["digest"]) != (reshaped[name]["rows"], reshaped[name]["digest"]):
             problems.append(f"{name}: rows differ (the inputs struct's values, or another column)")
+    rehashed = copy_db(db, scratch)
+    with duckdb.connect(str(rehashed)) as con:
+        for name in REHASHED:
+            (new_hash,) = con.execute(f"select distinct experiment_config_hash from {name}").fetchone()
+            if new_hash == OLD_EXPERIMENT_CONFIG_HASH:
+                problems.append(f"{name}: experiment_config_hash did not change")
+            con.execute(f"update {name} set experiment_config_hash = ?", [OLD_EXPERIMENT_CONFIG_HASH])
+    restored = snapshot(rehashed, schemas=("marts",))
+    for name in REHASHED:
+        if old[name] != restored[name]:
+            problems.append(f"{name}: rows differ (other than experiment_config_hash)")
     return problems
 
 
@@ -73,9 +96,10 @@ def test_the_sample_keeps_its_public_rows(tmp_path: Path, dbt_target: Path) -> N
     exit_code, summary = execute(options)
     assert exit_code == EXIT_OK, summary
     before = json.loads((SNAPSHOTS / "sample.json").read_text())
-    # the snapshot holds the public tables (a filter bug would pass vacuously); the reshaped ones are compared too
-    assert len(public(before)) + len(RESHAPED) >= 30
-    assert differences(db, SNAPSHOTS / "sample.json") == []
+    # the snapshot holds the public tables (a filter bug would pass vacuously); the reshaped and rehashed ones are
+    # compared too
+    assert len(public(before)) + len(RESHAPED) + len(REHASHED) >= 30
+    assert differences(db, SNAPSHOTS / "sample.json", tmp_path / "rehashed") == []
 
 
 @pytest.mark.slow
@@ -91,4 +115,4 @@ def test_a_generated_100k_set_keeps_its_public_rows(tmp_path: Path, dbt_target: 
     options = RunOptions(db=db, input_dir=feeds, out=tmp_path / "out", quiet=True, target_path=dbt_target)
     exit_code, summary = execute(options)
     assert exit_code == EXIT_OK, summary
-    assert differences(db, SNAPSHOTS / "g100k.json") == []
+    assert differences(db, SNAPSHOTS / "g100k.json", tmp_path / "rehashed") == []

@@ -10,6 +10,9 @@ Rendering stays a pure function of the files: no database, no dbt project parse,
   default to null there); ``env_var`` returns its default;
 - ``execute`` is false, as in dbt's parse: macros that query the database (``source_or_empty``,
   ``check_feeds``) take their parse-time branch;
+- ``graph`` holds the sources as dbt's graph does (``graph.sources``: source_name, name and the declared columns
+  of every table of ``models/**/_*__sources.yml``), so that ``source_column_names`` renders the columns
+  (``graph.nodes`` is empty);
 - ``dbt.<macro>`` renders what dbt-duckdb renders for the cross-database macros the models use;
 - the macros of macros/statistics.sql (not loaded: .sqlfluff ``exclude_macros_from_path``) render as a call of
   a function of the same name, e.g. ``normal_quantile(statistical_power)``. Their expansions are nested
@@ -127,6 +130,23 @@ def _project_vars() -> dict[str, Any]:
     return yaml.safe_load(project.read_text(encoding="utf-8")).get("vars") or {}
 
 
+@functools.cache
+def _graph_sources() -> dict[str, dict[str, Any]]:
+    """graph.sources as dbt builds it, from the sources' YAML: {unique_id: {source_name, name, columns}}, the
+    columns by name in their declared order."""
+    models = Path(__file__).resolve().parents[2] / "models"
+    nodes: dict[str, dict[str, Any]] = {}
+    for path in sorted(models.rglob("_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8")).get("sources") or []:
+            for table in source.get("tables") or []:
+                nodes[f"source.customer_journey.{source['name']}.{table['name']}"] = {
+                    "source_name": source["name"],
+                    "name": table["name"],
+                    "columns": {column["name"]: dict(column) for column in table.get("columns") or []},
+                }
+    return nodes
+
+
 def var(name: str, default: Any = None) -> Any:
     """As in dbt: the var dbt_project.yml sets (e.g. the feed schema `feeds`), else the default."""
     value = _project_vars().get(name)
@@ -175,6 +195,7 @@ exceptions = SimpleNamespace(raise_compiler_error=_raise_compiler_error)
 target = SimpleNamespace(type=ADAPTER_TYPE, name=ADAPTER_TYPE, schema="main", database="journey")
 flags = SimpleNamespace(WHICH="compile")
 execute = False
+graph = {"sources": _graph_sources(), "nodes": {}}
 dbt = SimpleNamespace(
     listagg=_listagg,
     datediff=_datediff,

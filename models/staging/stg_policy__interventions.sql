@@ -1,6 +1,11 @@
-{#- Interventions the policy step wrote to policy.interventions, without the review columns. Before the policy has
-    ever run the table does not exist and this view is empty (source_or_empty falls back to an empty relation with
-    the types declared in _policy__sources.yml, which are also the types the policy creates the table with). -#}
+{#- Interventions the policy step wrote to policy.interventions, without the review columns (journey review sets
+    them; marts.review_queue and the outcome models do not read them): the source's columns in their declared
+    order (_policy__sources.yml, read by source_column_names). Before the policy has ever run the table does not
+    exist and this view is empty (source_or_empty falls back to an empty relation with the declared types, which
+    are also the types the policy creates the table with). -#}
+{%- set columns = source_column_names(
+    'policy', 'interventions', exclude=['reviewed_by', 'reviewed_at', 'review_reason']
+) -%}
 with
 
 policy_interventions as (
@@ -9,21 +14,7 @@ policy_interventions as (
 
 final as (
     select
-        intervention_id,
-        customer_id,
-        journey_stage,
-        recommended_action,
-        confidence,
-        requires_human_approval,
-        triggered_by_signals,
-        evaluation_latency_ms,
-        generated_at,
-        policy_version,
-        reason,
-        decision_id,
-        approval_status,
-        run_id,
-        decided_at
+        {{ columns | join(',\n        ') }}
     from policy_interventions
 )
 

@@ -23,6 +23,7 @@ final as (
         latest.recommended_action,
         latest.intervention_id,
         latest.policy_version,
+        latest.config_hash,
         latest.is_holdout,
         latest.dq_gate,
         latest.run_id,

@@ -63,6 +63,7 @@ final as (
         cast(recommended_action as {{ string_type() }}) as recommended_action,
         cast(intervention_id as {{ string_type() }}) as intervention_id,
         cast(policy_version as {{ string_type() }}) as policy_version,
+        cast(config_hash as {{ string_type() }}) as config_hash,
         cast(coalesce(is_holdout, false) as boolean) as is_holdout,
         cast(dq_gate as {{ string_type() }}) as dq_gate,
         cast(run_id as {{ string_type() }}) as run_id,

@@ -41,7 +41,6 @@ pivoted as (
         max(case when parameter = 'power' then cast(value as double) end) as statistical_power,
         max(case when parameter = 'min_sample_per_arm' then cast(value as integer) end) as min_sample_per_arm,
         max(case when parameter = 'srm_alpha' then cast(value as double) end) as srm_alpha,
-        max(case when parameter = 'holdout_share' then cast(value as double) end) as holdout_share,
         max(case when parameter = 'outcome_window_days' then cast(value as integer) end) as outcome_window_days,
         max(case when parameter = 'success_min_risk_drop' then cast(value as double) end)
             as success_min_risk_drop
@@ -64,7 +63,6 @@ final as (
         quantiles.statistical_power,
         quantiles.min_sample_per_arm,
         quantiles.srm_alpha,
-        quantiles.holdout_share,
         quantiles.outcome_window_days,
         quantiles.success_min_risk_drop,
         quantiles.z_confidence,

@@ -1,6 +1,9 @@
 {#- Every intervention, whatever made it: the interventions feed (orphans excluded) and the policy step.
     origin says which. Feed rows have no policy columns; policy rows have no loaded_from. A policy
-    intervention a reviewer rejected never happened: it stays in policy.interventions, not here. -#}
+    intervention a reviewer rejected never happened: it stays in policy.interventions, not here. Both parts
+    take the interventions feed's fields (var `feeds`, feed_field_names), then origin and the policy's columns
+    (null for feed rows). -#}
+{%- set feed_columns = feed_field_names('interventions') -%}
 with
 
 feed_interventions as (
@@ -15,15 +18,7 @@ policy_interventions as (
 
 combined as (
     select
-        intervention_id,
-        customer_id,
-        journey_stage,
-        recommended_action,
-        confidence,
-        requires_human_approval,
-        triggered_by_signals,
-        evaluation_latency_ms,
-        generated_at,
+        {{ feed_columns | join(',\n        ') }},
         'feed' as origin,
         cast(null as {{ string_type() }}) as policy_version,
         cast(null as {{ string_type() }}) as decision_id,
@@ -34,15 +29,7 @@ combined as (
     union all
 
     select
-        intervention_id,
-        customer_id,
-        journey_stage,
-        recommended_action,
-        confidence,
-        requires_human_approval,
-        triggered_by_signals,
-        evaluation_latency_ms,
-        generated_at,
+        {{ feed_columns | join(',\n        ') }},
         'policy' as origin,
         policy_version,
         decision_id,

@@ -1,10 +1,13 @@
 {#- Sample-ratio-mismatch check of the policy's holdout split: per population and grouping, the customers in
-    the holdout vs the configured holdout_share (ref_experiment_parameters, equal to policy.yml holdout.share),
-    Pearson's chi-square with one degree of freedom. A p-value below srm_alpha flags a broken split (the hash,
-    the salt, a filter or a join lost or duplicated customers of one arm), and then no randomized effect of that
-    population can be trusted. Populations: 'evaluated' = every customer the policy evaluated (is_holdout is set
-    by the hash on every row); 'eligible' = the randomized experiment units (would_be_decision = 'act'). The
-    overall row of each population is always present (0 customers before the policy has run). -#}
+    the holdout vs the holdout share of the policy config that decided them (each decision's config_hash, its
+    share in int_impact_holdout_shares: holdout.share of the config the policy ran with), Pearson's chi-square
+    with one degree of freedom. A p-value below srm_alpha flags a broken split (the hash, the salt, a filter or
+    a join lost or duplicated customers of one arm), and then no randomized effect of that population can be
+    trusted. Populations: 'evaluated' = every customer the policy evaluated (is_holdout is set by the hash on
+    every row); 'eligible' = the randomized experiment units (would_be_decision = 'act'). The overall row of
+    each population is always present (0 customers and no share before the policy has run). A group has a share
+    only when all its decisions were made with configs of one share: when their configs differ in share, or a
+    decision's config is not in policy.configs, there is no expected share and no test ('no holdout share'). -#}
 with
 
 decision_log as (
@@ -15,6 +18,10 @@ units as (
     select * from {{ ref('int_impact_units') }}
 ),
 
+holdout_shares as (
+    select * from {{ ref('int_impact_holdout_shares') }}
+),
+
 parameters as (
     select * from {{ ref('int_impact_parameters') }}
 ),
@@ -23,12 +30,25 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+-- each decision with the holdout share of the config that made it (null when that config is not known)
+decision_shares as (
+    select
+        decision_log.*,
+        holdout_shares.holdout_share
+    from decision_log
+    left join holdout_shares
+        on decision_log.config_hash = holdout_shares.config_hash
+),
+
 evaluated_customers as (
     select
         customer_id,
         policy_version,
-        max(case when is_holdout then 1 else 0 end) as is_holdout
-    from decision_log
+        max(case when is_holdout then 1 else 0 end) as is_holdout,
+        min(holdout_share) as min_holdout_share,
+        max(holdout_share) as max_holdout_share,
+        max(case when holdout_share is null then 1 else 0 end) as has_unknown_share
+    from decision_shares
     group by customer_id, policy_version
 ),
 
@@ -39,10 +59,23 @@ evaluated as (
         case when grouping(policy_version) = 0 then coalesce(policy_version, '(none)') else 'all' end
             as grouping_value,
         count(distinct customer_id) as customers,
-        count(distinct case when is_holdout = 1 then customer_id end) as holdout_customers
+        count(distinct case when is_holdout = 1 then customer_id end) as holdout_customers,
+        min(min_holdout_share) as min_holdout_share,
+        max(max_holdout_share) as max_holdout_share,
+        max(has_unknown_share) as has_unknown_share
     from evaluated_customers
     -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS: the parse error is silenced on its line only
     group by grouping sets ((), (policy_version))  -- noqa: PRS
+),
+
+eligible_units as (
+    select
+        units.*,
+        decision_shares.holdout_share
+    from units
+    left join decision_shares
+        on units.decision_id = decision_shares.decision_id
+    where units.method = 'randomized'
 ),
 
 eligible as (
@@ -61,9 +94,11 @@ eligible as (
             else 'all'
         end as grouping_value,
         count(*) as customers,
-        count(case when arm = 'control' then customer_id end) as holdout_customers
-    from units
-    where method = 'randomized'
+        count(case when arm = 'control' then customer_id end) as holdout_customers,
+        min(holdout_share) as min_holdout_share,
+        max(holdout_share) as max_holdout_share,
+        max(case when holdout_share is null then 1 else 0 end) as has_unknown_share
+    from eligible_units
     -- as above (GROUPING SETS)
     group by grouping sets ((), (recommended_action), (segment), (policy_version))  -- noqa: PRS
 ),
@@ -92,7 +127,12 @@ complete as (
         coalesce(counted.grouping_name, frame.grouping_name) as grouping_name,
         coalesce(counted.grouping_value, frame.grouping_value) as grouping_value,
         coalesce(counted.customers, 0) as customers,
-        coalesce(counted.holdout_customers, 0) as holdout_customers
+        coalesce(counted.holdout_customers, 0) as holdout_customers,
+        -- the group's share: one share for all its decisions, else none
+        case
+            when counted.has_unknown_share = 0 and counted.min_holdout_share = counted.max_holdout_share
+                then counted.min_holdout_share
+        end as holdout_share
     from counted
     full outer join frame
         on counted.population = frame.population
@@ -103,23 +143,22 @@ complete as (
 tested as (
     select
         complete.*,
-        parameters.holdout_share,
         parameters.srm_alpha,
         parameters.experiment_config_hash,
-        complete.customers * parameters.holdout_share as expected_holdout_customers,
+        complete.customers * complete.holdout_share as expected_holdout_customers,
         case
-            when complete.customers > 0 and parameters.holdout_share > 0 and parameters.holdout_share < 1
+            when complete.customers > 0 and complete.holdout_share > 0 and complete.holdout_share < 1
                 then
-                    power(complete.holdout_customers - complete.customers * parameters.holdout_share, 2)
-                    / (complete.customers * parameters.holdout_share)
+                    power(complete.holdout_customers - complete.customers * complete.holdout_share, 2)
+                    / (complete.customers * complete.holdout_share)
                     + power(
                         (complete.customers - complete.holdout_customers)
-                        - complete.customers * (1 - parameters.holdout_share),
+                        - complete.customers * (1 - complete.holdout_share),
                         2
-                    ) / (complete.customers * (1 - parameters.holdout_share))
+                    ) / (complete.customers * (1 - complete.holdout_share))
         end as chi_square,
-        -- Pearson's approximation needs about 5 expected customers in each arm
-        complete.customers * least(parameters.holdout_share, 1 - parameters.holdout_share) >= 5
+        -- Pearson's approximation needs about 5 expected customers in each arm (false without a share)
+        coalesce(complete.customers * least(complete.holdout_share, 1 - complete.holdout_share) >= 5, false)
             as is_testable
     from complete
     cross join parameters
@@ -145,6 +184,7 @@ final as (
         ) as is_sample_ratio_mismatch,
         cast(
             case
+                when tested.customers > 0 and tested.holdout_share is null then 'no holdout share'
                 when not tested.is_testable then 'too few customers'
                 when {{ chi_square_1df_p_value('tested.chi_square') }} < tested.srm_alpha then 'mismatch'
                 else 'ok'
