@@ -303,7 +303,8 @@ def _policy_available() -> tuple[bool, str]:
 def run_pipeline(
     feeds: Path, work: Path, target: Path, result: SizeResult, sampler: MemorySampler, quiet: bool
 ) -> Path:
-    """Run every stage of `journey run` on a fresh database in `work`; return the dbt target folder.
+    """Run every stage of `journey run` on a fresh database in `work` (emptied by the caller, before the clock
+    starts: removing the last run's files is not part of a run); return the dbt target folder.
 
     `target` is dbt's target folder, shared by every size so that dbt's partial parsing works as it does
     for repeated runs of `journey run` (a first run in a fresh checkout also pays a full parse)."""
@@ -311,8 +312,7 @@ def run_pipeline(
     from journey.publish import Workspace, prepare_working_copy, publish
     from journey.runrecord import RunRecord, describe_inputs, new_run_id, write_ops_runs
 
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     options = journey_run.RunOptions(
         db=work / "journey.duckdb", input_dir=feeds, out=work / "out", quiet=quiet, target_path=target
     )
@@ -734,6 +734,7 @@ def run(args: argparse.Namespace) -> int:
         input_mb, records = _input_stats(feeds)
         result = SizeResult(customers=size, input_mb=input_mb, records=records)
         work = cache / f"work_{size}"
+        shutil.rmtree(work, ignore_errors=True)
         with MemorySampler() as sampler:
             began = time.perf_counter()
             try:
