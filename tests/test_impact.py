@@ -313,8 +313,10 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
     impact_db: Path, tmp_path: Path, dbt_target: Path
 ) -> None:
     """int_impact_decision_log__latest recomputes only the decision dates that got log rows since its last
-    build. After a rerun that supersedes a decision (same decision_id, later decided_at) and a run for a new
-    date, the incremental build equals a --full-refresh one, and the newer row won."""
+    build, and int_impact_first_decisions only the groups found on them. After a rerun that supersedes a
+    decision (same decision_id, later decided_at: act decisions that become monitor, so their eligible groups
+    lose their first decision) and a run for a new date, the incremental builds equal --full-refresh ones, and
+    the newer row won."""
     incremental = copy_db(impact_db, tmp_path / "incremental")
     with duckdb.connect(str(incremental)) as con:
         con.execute(f"""
@@ -334,6 +336,17 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
             from policy.decision_log
             where policy_version = 'null_003' and as_of_date = '{BASELINE_DATE}'
         """)
+        # the superseded customers act on the next day under the same config: that is their first now
+        con.execute(f"""
+            insert into policy.decision_log by name
+            select
+                'L4' || customer_id as decision_log_id, 'next-day-act' as run_id,
+                cast('2025-01-21 07:00:00' as timestamp) as decided_at, cast('{FOLLOWUP_DATE}' as date) as as_of_date,
+                customer_id, 'act' as decision, 'act' as would_be_decision, recommended_action,
+                'D4' || customer_id as decision_id, policy_version, config_hash, is_holdout, 'passed' as dq_gate
+            from policy.decision_log
+            where policy_version = 'null_002' and as_of_date = '{BASELINE_DATE}' and decision = 'act'
+        """)
         superseded = con.execute(
             "select count(*) from policy.decision_log where run_id = 'rerun'"
         ).fetchone()[0]
@@ -343,6 +356,7 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
         "-s",
         "stg_policy__decision_log",
         "int_impact_decision_log__latest",
+        "int_impact_first_decisions",
         "--exclude",
         "test_type:unit",
     ]
@@ -357,6 +371,21 @@ def test_latest_decisions_are_kept_incrementally_like_a_full_rebuild(
         assert result.ok, result.output[-4000:]
     latest = "select * from intermediate.int_impact_decision_log__latest order by all"
     assert query(incremental, latest) == query(full, latest)
+    firsts = "select * exclude (folded_decided_at) from intermediate.int_impact_first_decisions order by all"
+    assert query(incremental, firsts) == query(full, firsts)
+    watermark = "select max(folded_decided_at) from intermediate.int_impact_first_decisions"
+    assert query(incremental, watermark) == query(full, watermark)
+    # the superseded act decisions' groups now start on a later date, or are gone
+    assert query(
+        incremental,
+        "select count(*) from intermediate.int_impact_first_decisions as firsts"
+        " inner join policy.decision_log as log on firsts.decision_id = log.decision_id where log.run_id = 'rerun'"
+        " and firsts.is_eligible",
+    ) == [(0,)]
+    assert query(
+        incremental,
+        "select count(*) from intermediate.int_impact_first_decisions where decision_id like 'D4%'",
+    ) == [(superseded,)]
     assert query(
         incremental,
         "select run_id, count(*) from intermediate.int_impact_decision_log__latest"

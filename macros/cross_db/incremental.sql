@@ -18,3 +18,19 @@
 {% macro replace_keys_partition(column) -%}
     {{ return([column] if target.type == 'spark' else none) }}
 {%- endmacro %}
+
+{#- The config of int_impact_first_decisions: on DuckDB incremental (delete+insert on group_key), with a post-hook
+    that deletes the rows written for groups that no longer have a decision; on Spark a table rebuilt every run
+    (replacing rows by group would mean a partition per group). -#}
+{% macro first_decisions_config() %}
+    {%- if target.type == 'spark' -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'group_key',
+        'on_schema_change': 'fail',
+        'post_hook': "delete from {{ this }} where decision_id is null",
+    }) }}
+{% endmacro %}

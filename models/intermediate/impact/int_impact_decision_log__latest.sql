@@ -18,29 +18,30 @@
 
 with
 
-decision_log as (
-    select * from {{ ref('stg_policy__decision_log') }}
-    where customer_id is not null
-),
-
 {% if is_incremental() %}
+{#- the log is read twice, each time for what that part needs (a CTE read twice is materialized whole by DuckDB:
+    the history that an incremental build exists not to read) -#}
 new_dates as (
     select distinct decision_log.as_of_date
-    from decision_log
-    where decision_log.decided_at > (
-        select coalesce(max(existing.decided_at), cast('1900-01-01' as timestamp)) from {{ this }} as existing
-    )
+    from {{ ref('stg_policy__decision_log') }} as decision_log
+    where
+        decision_log.customer_id is not null
+        and decision_log.decided_at > (
+            select coalesce(max(existing.decided_at), cast('1900-01-01' as timestamp)) from {{ this }} as existing
+        )
 ),
 
 scoped as (
     select decision_log.*
-    from decision_log
-    inner join new_dates
-        on decision_log.as_of_date = new_dates.as_of_date
+    from {{ ref('stg_policy__decision_log') }} as decision_log
+    where
+        decision_log.customer_id is not null
+        and decision_log.as_of_date in (select new_dates.as_of_date from new_dates)
 ),
 {% else %}
 scoped as (
-    select * from decision_log
+    select * from {{ ref('stg_policy__decision_log') }}
+    where customer_id is not null
 ),
 {% endif %}
 

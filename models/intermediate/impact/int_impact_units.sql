@@ -1,9 +1,10 @@
 {#- One row per experiment unit: a customer in the treated or control arm of one of the two comparisons, with
     the risk score at the unit's baseline date and at its follow-up date (marts.customer_risk_history).
 
-    randomized (policy holdout): the unit is a customer's FIRST decision (earliest decision_date) in
-    policy.decision_log whose would_be_decision is 'act' and whose decision is 'act' (arm treated: the policy
-    acted) or 'holdout' (arm control: the hash put the customer in the holdout, so nothing was done). Intention
+    randomized (policy holdout): the unit is a customer's FIRST decision (earliest decision_date, up to
+    as_of_date) in policy.decision_log whose would_be_decision is 'act' and whose decision is 'act' (arm
+    treated: the policy acted) or 'holdout' (arm control: the hash put the customer in the holdout, so nothing
+    was done), read from the first decisions of each group (int_impact_first_decisions). Intention
     to treat: an act decision counts as treated whatever its approval status. Baseline = the risk score on the
     decision date; follow-up = the latest score after it and at most outcome_window_days later.
 
@@ -18,8 +19,8 @@
 {%- set baseline_limit = dbt.dateadd('day', '-parameters.outcome_window_days', 'window_end.followup_date') %}
 with
 
-decision_log as (
-    select * from {{ ref('int_impact_decision_log') }}
+first_decisions as (
+    select * from {{ ref('int_impact_first_decisions') }}
 ),
 
 risk_history as (
@@ -53,15 +54,16 @@ known_history as (
 
 eligible_decisions as (
     select
-        decision_log.*,
+        first_decisions.*,
         row_number() over (
-            partition by decision_log.customer_id
-            order by decision_log.decision_date, decision_log.decision_id
+            partition by first_decisions.customer_id
+            order by first_decisions.decision_date, first_decisions.decision_id
         ) as decision_rank
-    from decision_log
+    from first_decisions
+    cross join as_of
     where
-        decision_log.would_be_decision = 'act'
-        and decision_log.decision in ('act', 'holdout')
+        first_decisions.is_eligible
+        and first_decisions.decision_date <= as_of.as_of_date
 ),
 
 randomized_units as (

@@ -10,8 +10,8 @@
     decision's config is not in policy.configs, there is no expected share and no test ('no holdout share'). -#}
 with
 
-decision_log as (
-    select * from {{ ref('int_impact_decision_log') }}
+first_decisions as (
+    select * from {{ ref('int_impact_first_decisions') }}
 ),
 
 units as (
@@ -30,14 +30,17 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
--- each decision with the holdout share of the config that made it (null when that config is not known)
+-- each decision group up to as_of_date (its first decision: int_impact_first_decisions) with the holdout share
+-- of the config that made it (null when that config is not known)
 decision_shares as (
     select
-        decision_log.*,
+        first_decisions.*,
         holdout_shares.holdout_share
-    from decision_log
+    from first_decisions
+    cross join as_of
     left join holdout_shares
-        on decision_log.config_hash = holdout_shares.config_hash
+        on first_decisions.config_hash = holdout_shares.config_hash
+    where first_decisions.decision_date <= as_of.as_of_date
 ),
 
 evaluated_customers as (
