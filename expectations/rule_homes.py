@@ -112,7 +112,8 @@ def dbt_rules(manifest: Mapping[str, Any]) -> list[Rule]:
                 for parent in (node.get("attached_node"), *node["depends_on"]["nodes"])
                 if parent in relations
             ]
-            column = node.get("column_name")
+            # a column test declared at the model level (`column_name:` among its arguments) names it there
+            column = node.get("column_name") or kwargs.get("column_name")
             if metadata.get("name") == "unique_combination":
                 column = ",".join(kwargs.get("columns") or [])
             rules.append(

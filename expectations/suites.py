@@ -579,7 +579,6 @@ POLICY = SuiteSpec(
         "(skipped until policy.interventions exists)."
     ),
     expectations=(
-        unique("policy_interventions_id_unique", POLICY_INTERVENTIONS, "intervention_id"),
         between(
             "policy_interventions_confidence_in_unit_interval",
             POLICY_INTERVENTIONS,

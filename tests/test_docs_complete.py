@@ -19,6 +19,9 @@ from policy.run import PolicyRequest, run_policy
 from tests.conftest import SAMPLE_DIR, copy_db
 
 DOCUMENTED_TYPES = ("model", "seed", "snapshot")
+# The models with no primary key, by design: each says so, and why, in its description ("No primary key").
+WITHOUT_A_KEY = {"rejected_rows"}
+KEY_TESTS = ("unique", "unique_combination")
 
 
 def built_columns(db: Path) -> dict[tuple[str, str], list[str]]:
@@ -124,3 +127,71 @@ def test_no_model_names_a_relation_where_ref_or_source_belongs(dbt_target: Path,
     }
     assert "models/marts/risk/customer_risk_scores.sql" in found and len(found) > 50  # every model was read
     assert {path: names for path, names in found.items() if names} == {}
+
+
+def models_without_a_key(manifest: dict) -> list[str]:
+    """The models with no primary-key test: neither a `unique` test on a column (declared under the column, or at
+    the model level with column_name) nor a `unique_combination` test attached to them."""
+    keyed = set()
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        kwargs = metadata.get("kwargs") or {}
+        if node["resource_type"] != "test" or metadata.get("name") not in KEY_TESTS:
+            continue
+        columns = kwargs.get("columns") if metadata["name"] == "unique_combination" else None
+        if columns or node.get("column_name") or kwargs.get("column_name"):
+            keyed.add(node.get("attached_node"))
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["unique_id"] not in keyed
+    )
+
+
+def test_every_model_declares_a_tested_primary_key(dbt_target: Path, sample_db: Path) -> None:
+    """Issue 18: every model's grain is a declared, tested key (a `unique` column test, or `unique_combination`
+    over several columns), so dbt's tooling can check it; the exceptions say why in their description."""
+    parsed = run_dbt(["parse"], db=sample_db, input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
+    assert parsed.ok, parsed.output[-3000:]
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    assert len(models) > 50
+    missing = sorted(set(models_without_a_key(manifest)) - WITHOUT_A_KEY)
+    assert missing == [], "models without a primary-key test: " + ", ".join(missing)
+    for name in WITHOUT_A_KEY:  # an exception is a model that exists, has no key, and says why
+        assert name in models and name in models_without_a_key(manifest), name
+        assert "No primary key" in models[name]["description"], name
+
+    # The check itself finds a model without one: a key test removed from the real manifest ...
+    key_test = next(
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+        and node.get("attached_node") == "model.customer_journey.int_as_of_date"
+    )
+    del manifest["nodes"][key_test]
+    assert "int_as_of_date" in models_without_a_key(manifest)
+
+    # ... and, on a synthetic manifest, tells a key test from any other test on the same model
+    def make_test(name: str, model: str, column: str | None = None, **kwargs: object) -> dict:
+        return {
+            "resource_type": "test",
+            "attached_node": f"model.p.{model}",
+            "column_name": column,
+            "test_metadata": {"name": name, "kwargs": kwargs},
+        }
+
+    synthetic = {
+        "nodes": {
+            **{
+                f"model.p.{m}": {"resource_type": "model", "name": m, "unique_id": f"model.p.{m}"}
+                for m in "abcde"
+            },
+            "t1": make_test("unique", "a", "id"),
+            "t2": make_test("unique_combination", "b", columns=["id", "day"]),
+            "t3": make_test("not_null", "c", "id"),
+            "t4": make_test("unique", "d", column_name="id"),  # declared at the model level
+            "t5": make_test("accepted_values", "e", "id"),
+        }
+    }
+    assert models_without_a_key(synthetic) == ["c", "e"]

@@ -287,7 +287,6 @@ def test_policy_guardrails_use_the_policy_config(sample_db: Path, tmp_path: Path
     }
     assert all("(policy/policy.yml not found)" in note for note in skipped.values())
     assert [o.expectation_id for o in result.outcomes if o.status is Status.PASSED] == [
-        "policy_interventions_id_unique",
         "policy_interventions_confidence_in_unit_interval",
     ]
     assert result.exit_code == EXIT_OK
