@@ -39,6 +39,8 @@ DBT_FAMILIES: Mapping[str, str] = {
     "not_null": "not_null",
     "unique": "unique",
     "unique_combination": "unique",
+    "primary_key": "unique",
+    "primary_key_not_null": "not_null",  # a primary_key test also fails on a null in a key column
     "accepted_values": "accepted_values",
     "relationships": "accepted_values",
     "expression_is_true": "range",
@@ -114,7 +116,7 @@ def dbt_rules(manifest: Mapping[str, Any]) -> list[Rule]:
             ]
             # a column test declared at the model level (`column_name:` among its arguments) names it there
             column = node.get("column_name") or kwargs.get("column_name")
-            if metadata.get("name") == "unique_combination":
+            if metadata.get("name") in {"unique_combination", "primary_key"}:
                 column = ",".join(kwargs.get("columns") or [])
             rules.append(
                 Rule(
@@ -127,6 +129,18 @@ def dbt_rules(manifest: Mapping[str, Any]) -> list[Rule]:
                     expression=kwargs.get("expression"),
                 )
             )
+            if metadata.get("name") == "primary_key":  # the same node holds the key columns' not-null rules
+                rules += [
+                    Rule(
+                        table=rules[-1].table,
+                        column=key,
+                        kind="primary_key_not_null",
+                        home="dbt",
+                        severity=rules[-1].severity,
+                        name=f"{node['name']} ({key} not null)",
+                    )
+                    for key in kwargs.get("columns") or []
+                ]
         elif node["resource_type"] == "model" and (node.get("contract") or {}).get("enforced"):
             rules += constraint_rules(node)
     return rules

@@ -21,7 +21,7 @@ from tests.conftest import SAMPLE_DIR, copy_db
 DOCUMENTED_TYPES = ("model", "seed", "snapshot")
 # The models with no primary key, by design: each says so, and why, in its description ("No primary key").
 WITHOUT_A_KEY = {"rejected_rows"}
-KEY_TESTS = ("unique", "unique_combination")
+KEY_TESTS = ("unique", "unique_combination", "primary_key")
 
 
 def built_columns(db: Path) -> dict[tuple[str, str], list[str]]:
@@ -131,14 +131,14 @@ def test_no_model_names_a_relation_where_ref_or_source_belongs(dbt_target: Path,
 
 def models_without_a_key(manifest: dict) -> list[str]:
     """The models with no primary-key test: neither a `unique` test on a column (declared under the column, or at
-    the model level with column_name) nor a `unique_combination` test attached to them."""
+    the model level with column_name) nor a `unique_combination` or `primary_key` test attached to them."""
     keyed = set()
     for node in manifest["nodes"].values():
         metadata = node.get("test_metadata") or {}
         kwargs = metadata.get("kwargs") or {}
         if node["resource_type"] != "test" or metadata.get("name") not in KEY_TESTS:
             continue
-        columns = kwargs.get("columns") if metadata["name"] == "unique_combination" else None
+        columns = kwargs.get("columns") if metadata["name"] != "unique" else None
         if columns or node.get("column_name") or kwargs.get("column_name"):
             keyed.add(node.get("attached_node"))
     return sorted(
