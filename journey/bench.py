@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -441,6 +442,18 @@ def daily_ratio(daily: list[DayResult]) -> float | None:
     return by_day[last] / by_day[2]
 
 
+def daily_ratio_median(daily: list[DayResult], window: int = 3) -> float | None:
+    """The same comparison with the noise of single days taken out: the median wall time of the last `window`
+    days over that of days 2 .. 1 + window; None until the two windows do not overlap."""
+    by_day = {entry.day: entry.seconds for entry in daily if entry.exit_code == 0}
+    last = max(by_day, default=0)
+    early = [by_day[day] for day in range(2, 2 + window) if day in by_day]
+    late = [by_day[day] for day in range(last - window + 1, last + 1) if day in by_day]
+    if len(early) < window or len(late) < window or last - window + 1 < 2 + window:
+        return None
+    return statistics.median(late) / statistics.median(early)
+
+
 # ---------------------------------------------------------------------------------------------- floor
 
 
@@ -624,6 +637,13 @@ def render_daily(results: list[SizeResult]) -> str:
         if ratio is not None:
             lines.append(
                 f"| {size.customers:,} | **day {size.daily[-1].day} / day 2** | **{ratio:.2f}x** |"
+                + " |" * (len(DAILY_STAGES) + 3)
+            )
+        median_ratio = daily_ratio_median(size.daily)
+        if median_ratio is not None:
+            last = size.daily[-1].day
+            lines.append(
+                f"| {size.customers:,} | **median of days {last - 2}-{last} / of days 2-4** | **{median_ratio:.2f}x** |"
                 + " |" * (len(DAILY_STAGES) + 3)
             )
     return "\n".join(lines)
