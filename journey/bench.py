@@ -177,6 +177,7 @@ class DayResult:
     db_mib: float
     exit_code: int
     stage_timings: dict[str, float] = field(default_factory=dict)
+    customers: int = 0  # customers scored that day (the base grows with the generated days' new customers)
 
 
 def _mib(value: int) -> float:
@@ -426,6 +427,7 @@ def run_daily(feeds: Path, work: Path, target: Path, days: int, result: SizeResu
                 db_mib=_mib(serving.stat().st_size) if serving.exists() else 0.0,
                 exit_code=finished.returncode,
                 stage_timings=summary.get("stage_timings") or {},
+                customers=int((summary.get("row_counts") or {}).get("customers_scored") or 0),
             )
         )
         if finished.returncode:
@@ -433,19 +435,29 @@ def run_daily(feeds: Path, work: Path, target: Path, days: int, result: SizeResu
             return
 
 
-def daily_ratio(daily: list[DayResult]) -> float | None:
-    """The last day's wall time over day 2's (day 1 may pay a first parse of append mode); None if too few."""
-    by_day = {entry.day: entry.seconds for entry in daily if entry.exit_code == 0}
+def _day_costs(daily: list[DayResult], per_customer: bool) -> dict[int, float]:
+    """Each successful day's wall time, or its wall time per customer scored (days without a count left out)."""
+    return {
+        entry.day: entry.seconds / entry.customers if per_customer else entry.seconds
+        for entry in daily
+        if entry.exit_code == 0 and (entry.customers or not per_customer)
+    }
+
+
+def daily_ratio(daily: list[DayResult], per_customer: bool = False) -> float | None:
+    """The last day's wall time over day 2's (day 1 may pay a first parse of append mode); None if too few.
+    per_customer: the same for the time per customer scored, which takes out the growth of the customer base."""
+    by_day = _day_costs(daily, per_customer)
     last = max(by_day, default=0)
     if 2 not in by_day or last <= 2:
         return None
     return by_day[last] / by_day[2]
 
 
-def daily_ratio_median(daily: list[DayResult], window: int = 3) -> float | None:
+def daily_ratio_median(daily: list[DayResult], window: int = 3, per_customer: bool = False) -> float | None:
     """The same comparison with the noise of single days taken out: the median wall time of the last `window`
     days over that of days 2 .. 1 + window; None until the two windows do not overlap."""
-    by_day = {entry.day: entry.seconds for entry in daily if entry.exit_code == 0}
+    by_day = _day_costs(daily, per_customer)
     last = max(by_day, default=0)
     early = [by_day[day] for day in range(2, 2 + window) if day in by_day]
     late = [by_day[day] for day in range(last - window + 1, last + 1) if day in by_day]
@@ -623,29 +635,33 @@ def render_nodes(results: list[SizeResult]) -> str:
 def render_daily(results: list[SizeResult]) -> str:
     header = " | ".join(f"{stage} s" for stage in DAILY_STAGES)
     lines = [
-        f"| customers | day | wall s | {header} | peak MiB | database MiB | exit |",
-        "|---:|---:|---:|" + "---:|" * len(DAILY_STAGES) + "---:|---:|---:|",
+        f"| customers | day | wall s | {header} | peak MiB | database MiB | customers scored | exit |",
+        "|---:|---:|---:|" + "---:|" * len(DAILY_STAGES) + "---:|---:|---:|---:|",
     ]
     for size in results:
         for entry in size.daily:
             stages = " | ".join(_fmt(entry.stage_timings.get(stage)) for stage in DAILY_STAGES)
             lines.append(
                 f"| {size.customers:,} | {entry.day} | {entry.seconds:.1f} | {stages} | {entry.peak_mib:.0f} | "
-                f"{entry.db_mib:,.0f} | {entry.exit_code} |"
+                f"{entry.db_mib:,.0f} | {entry.customers:,} | {entry.exit_code} |"
             )
-        ratio = daily_ratio(size.daily)
-        if ratio is not None:
-            lines.append(
-                f"| {size.customers:,} | **day {size.daily[-1].day} / day 2** | **{ratio:.2f}x** |"
-                + " |" * (len(DAILY_STAGES) + 3)
-            )
-        median_ratio = daily_ratio_median(size.daily)
-        if median_ratio is not None:
-            last = size.daily[-1].day
-            lines.append(
-                f"| {size.customers:,} | **median of days {last - 2}-{last} / of days 2-4** | **{median_ratio:.2f}x** |"
-                + " |" * (len(DAILY_STAGES) + 3)
-            )
+        last = size.daily[-1].day if size.daily else 0
+        padding = " |" * (len(DAILY_STAGES) + 4)
+        for label, ratio, per_customer_ratio in (
+            (f"day {last} / day 2", daily_ratio(size.daily), daily_ratio(size.daily, per_customer=True)),
+            (
+                f"median of days {last - 2}-{last} / of days 2-4",
+                daily_ratio_median(size.daily),
+                daily_ratio_median(size.daily, per_customer=True),
+            ),
+        ):
+            if ratio is not None:
+                per_customer = (
+                    f" ({per_customer_ratio:.2f}x per customer scored)" if per_customer_ratio else ""
+                )
+                lines.append(
+                    f"| {size.customers:,} | **{label}** | **{ratio:.2f}x**{per_customer} |" + padding
+                )
     return "\n".join(lines)
 
 

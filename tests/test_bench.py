@@ -85,3 +85,11 @@ def test_the_daily_ratios() -> None:
     )  # median(24, 12, 36) / median(10, 30, 20)
     assert bench.daily_ratio_median(daily[:6]) is None  # days 4-6 overlap days 2-4
     assert bench.daily_ratio(daily[:2]) is None
+    grown = [
+        bench.DayResult(day, wall * day, 1.0, 1.0, 0, customers=100 * day) for day, wall in seconds.items()
+    ]
+    assert bench.daily_ratio(grown) == pytest.approx(36.0 * 8 / (10.0 * 2))
+    assert bench.daily_ratio(grown, per_customer=True) == pytest.approx(36.0 / 10.0)
+    assert bench.daily_ratio_median(grown, per_customer=True) == pytest.approx(24.0 / 20.0)
+    lines = bench.render_daily([bench.SizeResult(100, 1.0, {}, daily=grown)]).splitlines()
+    assert "| 100 | **day 8 / day 2** | **14.40x** (3.60x per customer scored) |" in lines[-2]
