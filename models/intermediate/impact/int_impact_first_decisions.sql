@@ -10,10 +10,12 @@
     by a row per customer per run.
 
     Incremental (delete+insert on group_key): a build folds in the decision dates that received rows since the
-    last build (decided_at later than folded_decided_at) and rewrites the groups found on them. A group whose
+    last build (decided_at later than folded_decided_at) and writes the groups first seen on them. A group whose
     stored first decision is on or after the earliest rewritten date (a rerun or backfill of a day) is decided
     again from all its rows; a group none of whose rows is left is written as a row without decision_id and
-    deleted by the post-hook. On Spark a table rebuilt every run. -#}
+    deleted by the post-hook. The other stored groups keep their rows (their first decision is earlier than
+    every rewritten date). When a build writes no row, the watermark stays and the next build folds the same
+    dates in again (finding nothing new in them). On Spark a table rebuilt every run. -#}
 {{ config(**first_decisions_config()) }}
 
 {#- the decisions of int_impact_decision_log__latest with their group, read where each part needs them (a CTE
@@ -79,6 +81,9 @@ stale_rows as (
 ),
 
 candidates as (
+    {#- a group seen for the first time: its rows are all on the rewritten dates. A stored group that is not stale
+        keeps its row: its first decision is earlier than every rewritten date, so a build of a new day writes
+        only the new groups, not a row per customer. -#}
     select
         new_rows.group_key,
         new_rows.decision_id,
@@ -93,25 +98,7 @@ candidates as (
         new_rows.intervention_id,
         new_rows.decided_at
     from new_rows
-    -- a stored first that is earlier than every rewritten date still stands
-    union all
-    select
-        stored.group_key,
-        stored.decision_id,
-        stored.customer_id,
-        stored.policy_version,
-        stored.config_hash,
-        stored.is_holdout,
-        stored.is_eligible,
-        stored.decision_date,
-        stored.decision,
-        stored.recommended_action,
-        stored.intervention_id,
-        stored.folded_decided_at as decided_at
-    from {{ this }} as stored
-    where
-        stored.group_key in (select new_rows.group_key from new_rows)
-        and stored.group_key not in (select stale_groups.group_key from stale_groups)
+    where new_rows.group_key not in (select stored.group_key from {{ this }} as stored)
     -- a stale group is decided again from all its rows; one with none left gets a row without decision_id
     union all
     select
