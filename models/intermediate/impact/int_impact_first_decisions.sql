@@ -41,6 +41,13 @@ concat_ws('|', customer_id, coalesce(policy_version, '<null>'), coalesce(config_
     cast(is_holdout as {{ string_type() }}), cast(is_eligible as {{ string_type() }}))
 {%- endset %}
 
+{%- set keyed_decisions -%}
+select
+    decisions.*,
+    {{ group_key }} as group_key
+from ({{ decisions }}) as decisions
+{%- endset %}
+
 with
 
 {% if is_incremental() %}
@@ -56,11 +63,9 @@ new_dates as (
 ),
 
 new_rows as (
-    select
-        decisions.*,
-        {{ group_key }} as group_key
-    from ({{ decisions }}) as decisions
-    where decisions.decision_date in (select new_dates.decision_date from new_dates)
+    select keyed.*
+    from ({{ keyed_decisions }}) as keyed
+    where keyed.decision_date in (select new_dates.decision_date from new_dates)
 ),
 
 -- stored groups whose first decision may have come from a rewritten date
@@ -73,11 +78,9 @@ stale_groups as (
 ),
 
 stale_rows as (
-    select
-        decisions.*,
-        {{ group_key }} as group_key
-    from ({{ decisions }}) as decisions
-    where decisions.customer_id in (select stale_groups.customer_id from stale_groups)
+    select keyed.*
+    from ({{ keyed_decisions }}) as keyed
+    where keyed.customer_id in (select stale_groups.customer_id from stale_groups)
 ),
 
 candidates as (
@@ -129,10 +132,8 @@ folded_through as (
 ),
 {% else %}
 candidates as (
-    select
-        decisions.*,
-        {{ group_key }} as group_key
-    from ({{ decisions }}) as decisions
+    select keyed.*
+    from ({{ keyed_decisions }}) as keyed
 ),
 
 folded_through as (
