@@ -454,7 +454,13 @@ def daily_ratio(daily: list[DayResult], per_customer: bool = False) -> float | N
     return by_day[last] / by_day[2]
 
 
-def daily_ratio_median(daily: list[DayResult], window: int = 3, per_customer: bool = False) -> float | None:
+# Days in each window of the month's median ratio (single days vary by several seconds).
+MEDIAN_WINDOW = 3
+
+
+def daily_ratio_median(
+    daily: list[DayResult], window: int = MEDIAN_WINDOW, per_customer: bool = False
+) -> float | None:
     """The same comparison with the noise of single days taken out: the median wall time of the last `window`
     days over that of days 2 .. 1 + window; None until the two windows do not overlap."""
     by_day = _day_costs(daily, per_customer)
@@ -650,7 +656,7 @@ def render_daily(results: list[SizeResult]) -> str:
         for label, ratio, per_customer_ratio in (
             (f"day {last} / day 2", daily_ratio(size.daily), daily_ratio(size.daily, per_customer=True)),
             (
-                f"median of days {last - 2}-{last} / of days 2-4",
+                f"median of days {last - MEDIAN_WINDOW + 1}-{last} / of days 2-{1 + MEDIAN_WINDOW}",
                 daily_ratio_median(size.daily),
                 daily_ratio_median(size.daily, per_customer=True),
             ),
