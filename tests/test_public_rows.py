@@ -71,7 +71,9 @@ def public(tables: dict[str, dict]) -> dict[str, dict]:
 def differences(db: Path, before: Path, scratch: Path) -> list[str]:
     old = json.loads(before.read_text())
     # a table the snapshot does not hold is new since it was taken (issue 19's learning marts): nothing to keep
-    problems = compare(public(old), {name: table for name, table in public(snapshot(db)).items() if name in old})
+    problems = compare(
+        public(old), {name: table for name, table in public(snapshot(db)).items() if name in old}
+    )
     reshaped = snapshot(db, extra_excluded=OLD_HASHES)
     for name in RESHAPED:
         if (old[name]["rows"], old[name]["digest"]) != (reshaped[name]["rows"], reshaped[name]["digest"]):
