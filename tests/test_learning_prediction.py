@@ -70,7 +70,7 @@ def test_sample_signal_effectiveness_says_insufficient_data(sample_db: Path) -> 
     assert {row[13] for row in rows} == {None}
     assert {row[14] for row in rows} == {"insufficient data"}
     assert {row[16] for row in rows} == {date(2025, 1, 20)}
-    assert sum(row[3] for row in rows) == 10  # the 11 signals less the orphan S009
+    assert sum(row[3] for row in rows) == 11  # the 12 signals less the orphan S009
     assert {row[6] for row in rows} == {3}
     # C002's low_product_usage signal (01-13) precedes its failed outcome (01-20): 1 of the 3 events
     assert by_group["low_product_usage", "automated"][7:9] == (1, pytest.approx(1 / 3))
