@@ -279,7 +279,9 @@ class Injections:
             try:
                 settings[name][setting] = value if kind is str else kind(value)
             except ValueError as error:
-                raise ValueError(f"--inject-setting {key}: {value!r} is not a {kind.__name__}") from error
+                raise ValueError(
+                    f"--inject-setting {key}: {value!r} is not of type {kind.__name__}"
+                ) from error
         return cls(settings)
 
     def __bool__(self) -> bool:
@@ -739,11 +741,9 @@ class _Generator:
         customers, drawn, escalated = self.con.execute(
             "SELECT count(*), count(*) FILTER (drawn), count(*) FILTER (drawn AND NOT is_later) FROM esc"
         ).fetchone()
-        self.injected["signal_precedes_escalation"] = {
-            "eligible_customers": customers,
-            "escalations_drawn": drawn,
-            "escalations_written": escalated,
-        }
+        self._tally("signal_precedes_escalation", "eligible_customers", customers)
+        self._tally("signal_precedes_escalation", "escalations_drawn", drawn)
+        self._tally("signal_precedes_escalation", "escalations_written", escalated)
 
     def _base_interventions(self, as_of: date) -> None:
         s_offset, offset = self.next["S"] - self.scalar("SELECT count(*) FROM clean_signals"), self.next["I"]
@@ -822,15 +822,15 @@ class _Generator:
             FROM valued""")
         self.next["O"] = offset + self.scalar("SELECT count(*) FROM clean_outcomes")
         if "confidence_predicts_success" in self.injections:
-            counts = self.injected["confidence_predicts_success"]
-            counts["outcomes_drawn_by_confidence"] = counts.get("outcomes_drawn_by_confidence", 0) + self.scalar(
-                "SELECT count(*) FILTER (NOT harmed) FROM clean_outcomes"
-            )
+            drawn = self.scalar("SELECT count(*) FILTER (NOT harmed) FROM clean_outcomes")
+            self._tally("confidence_predicts_success", "outcomes_drawn_by_confidence", drawn)
         if "harmful_action" in self.injections:
-            counts = self.injected["harmful_action"]
-            counts["outcomes_made_harmful"] = counts.get("outcomes_made_harmful", 0) + self.scalar(
-                "SELECT count(*) FILTER (harmed) FROM clean_outcomes"
-            )
+            harmed = self.scalar("SELECT count(*) FILTER (harmed) FROM clean_outcomes")
+            self._tally("harmful_action", "outcomes_made_harmful", harmed)
+
+    def _tally(self, injection: str, what: str, count: int) -> None:
+        counts = self.injected[injection]
+        counts[what] = counts.get(what, 0) + count
 
     def _outcome_sql(self) -> tuple[str, str, str]:
         """The outcome draw, the harmful_action condition and its churn_risk_delta branch (empty without)."""
@@ -913,8 +913,8 @@ class _Generator:
                     CASE WHEN {due} THEN 'escalation' WHEN {invalid} THEN invalid_stage(stage, u(n, {day}, 'invs'))
                          ELSE next_stage(stage, u(n, {day}, 'stage')) END AS journey_stage
                 FROM st WHERE {due} OR {moves}""")
-            counts = self.injected["signal_precedes_escalation"]
-            counts["escalations_written"] += self.scalar("SELECT count(*) FILTER (forced) FROM moved")
+            forced = self.scalar("SELECT count(*) FILTER (forced) FROM moved")
+            self._tally("signal_precedes_escalation", "escalations_written", forced)
             self.run(f"UPDATE st SET escalate_on = NULL WHERE escalate_on <= DATE '{as_of}'")
         else:
             self.run(f"""CREATE OR REPLACE TABLE moved AS
@@ -974,9 +974,10 @@ class _Generator:
         chosen = f"""st.n = clean_signals.n AND st.escalate_on IS NULL
             AND clean_signals.signal_type = {literal(settings["signal_type"])}
             AND u(clean_signals.n, {day}, 'inj_esc') < {float(settings["probability"])}"""
-        counts = self.injected["signal_precedes_escalation"]
-        counts["escalations_drawn"] += self.scalar(f"SELECT count(*) FROM st, clean_signals WHERE {chosen}")
-        lag = f"1 + floor(u(clean_signals.n, {day}, 'inj_esc_lag') * {int(settings['max_lag_days'])})::INTEGER"
+        drawn = self.scalar(f"SELECT count(*) FROM st, clean_signals WHERE {chosen}")
+        self._tally("signal_precedes_escalation", "escalations_drawn", drawn)
+        lag_days = int(settings["max_lag_days"])
+        lag = f"1 + floor(u(clean_signals.n, {day}, 'inj_esc_lag') * {lag_days})::INTEGER"
         self.run(f"""UPDATE st SET escalate_on = DATE '{self.base_as_of}' + {day} + {lag}
             FROM clean_signals WHERE {chosen}""")
 
