@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from journey.dbt_session import DbtSession
 from journey.generate import INJECTIONS, Injections, generate
-from journey.project import run_dbt
 
 CUSTOMERS = 20_000
 SEED = 19
@@ -58,29 +58,34 @@ def test_nominal_bound() -> None:
 
 
 @pytest.fixture(scope="module")
-def learned(
-    tmp_path_factory: pytest.TempPathFactory, dbt_target: Path
-) -> Iterator[dict[str, duckdb.DuckDBPyConnection]]:
+def learned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, duckdb.DuckDBPyConnection]]:
     """Read-only connections to the built marts of the 'injected' and the 'null' set."""
     root = tmp_path_factory.mktemp("recovery")
     feeds = {"injected": root / "injected", "null": root / "null"}
     generate(feeds["injected"], CUSTOMERS, SEED, injections=SETTINGS)
     generate(feeds["null"], CUSTOMERS, SEED)
-    seeded = root / "seeded" / "learning.duckdb"
-    seeded.parent.mkdir()
-    result = run_dbt(["seed"], db=seeded, input_dir=feeds["null"], target_path=dbt_target, echo=False)
-    assert result.ok, result.output[-4000:]
-    selection = [f"+{mart}" for mart in MARTS]
+    # Every command on one database path and its own target folder: the profile (which holds the path) stays
+    # the same, so dbt parses the project once (one session: the seeds, then the null set's marts) and then only
+    # what reads the input folder (the injected set's session); the session's target keeps its own parse. The
+    # file keeps its name wherever it goes: dbt-duckdb names a view's database by the file's stem.
+    target, work = root / "target", root / "work" / "learning.duckdb"
+    work.parent.mkdir()
+    seeded = root / "seeded.duckdb"
+    selection = ["run", "--select", *(f"+{mart}" for mart in MARTS)]
     connections = {}
-    for name, folder in feeds.items():
-        # the same file name in its own folder: dbt-duckdb names a view's database by the file's stem
-        (root / name / "db").mkdir()
-        db = Path(shutil.copy(seeded, root / name / "db" / seeded.name))
-        result = run_dbt(
-            ["run", "--select", *selection], db=db, input_dir=folder, target_path=dbt_target, echo=False
-        )
+    for name in ("null", "injected"):
+        session = DbtSession(db=work, input_dir=feeds[name], target_path=target)
+        if name == "null":
+            result = session.invoke(["seed"])
+            assert result.ok, result.output[-4000:]
+            shutil.copy(work, seeded)
+        else:
+            shutil.copy(seeded, work)
+        result = session.invoke(selection)
         assert result.ok, result.output[-4000:]
-        connections[name] = duckdb.connect(str(db), read_only=True)
+        (feeds[name] / "db").mkdir()
+        built = Path(shutil.move(work, feeds[name] / "db" / work.name))
+        connections[name] = duckdb.connect(str(built), read_only=True)
     yield connections
     for connection in connections.values():
         connection.close()
