@@ -20,6 +20,7 @@ import pytest
 from journey.dbt_session import DbtSession
 from journey.generate import generate
 from journey.project import PROJECT_DIR, DbtResult
+from journey.run import POLICY_DOWNSTREAM
 from tests.conftest import SAMPLE_DIR, copy_db, query
 from tests.test_constraints import project_copy
 from tests.test_incremental import NO_TESTS
@@ -109,13 +110,15 @@ def test_sample_backtest_says_follow_up_incomplete(sample_db: Path) -> None:
 
 
 def test_the_marts_are_built_after_the_policy(dbt_target: Path, tmp_path: Path) -> None:
-    """`journey run` builds source:policy+ after the policy: the adverse events read the outcomes, which hold
-    the policy's interventions, so both marts are there (and not in the build before the policy)."""
+    """`journey run` builds the selection POLICY_DOWNSTREAM after the policy and leaves it out of the build
+    before: the adverse events read the outcomes, which hold the policy's interventions, so both marts are in it;
+    the risk history the backtest reads is not (it is built before the policy)."""
     session = DbtSession(db=tmp_path / "ls.duckdb", input_dir=SAMPLE_DIR, target_path=dbt_target, echo=False)
-    result = session.invoke(["ls", "-s", "source:policy+", "--resource-type", "model", "--output", "name"])
+    result = session.invoke(["ls", "-s", POLICY_DOWNSTREAM, "--resource-type", "model", "--output", "name"])
     assert result.ok, result.output[-2000:]
     listed = set(result.output.split())
     assert {"int_adverse_events", "signal_effectiveness", "risk_score_backtest"} <= listed
+    assert "customer_risk_history" not in listed
 
 
 # ------------------------------------------------------------------------------ a generated multi-day set
