@@ -78,7 +78,10 @@ recorded as (
 floor_outcomes as (
     select
         recorded.*,
-        {{ learning_grid_ratio('recorded.confidence', 'learning_parameters.floor_candidate_step') }} as grid_ratio,
+        cast(
+            floor({{ learning_grid_ratio('recorded.confidence', 'learning_parameters.floor_candidate_step') }})
+            as integer
+        ) as step_index,
         coalesce(recorded.confidence >= settings_in_force.confidence_floor, false) as is_kept_in_force
     from recorded
     cross join learning_parameters
@@ -86,9 +89,9 @@ floor_outcomes as (
     where recorded.confidence is not null
 ),
 
-floor_sums as (
+floor_steps as (
     select
-        grid_ratio,
+        step_index,
         count(*) as outcomes,
         sum(success) as successes,
         sum(net_value) as net_value_total,
@@ -98,18 +101,7 @@ floor_sums as (
         sum(case when is_kept_in_force then net_value end) as in_force_net_value_total,
         sum(case when is_kept_in_force then net_value * net_value end) as in_force_net_value_squares
     from floor_outcomes
-    group by grid_ratio
-),
-
-floor_steps as (
-    select
-        cast(floor(grid_ratio) as integer) as step_index,
-        sum(outcomes) as outcomes,
-        sum(successes) as successes,
-        sum(net_value_total) as net_value_total,
-        sum(net_value_squares) as net_value_squares
-    from floor_sums
-    group by cast(floor(grid_ratio) as integer)
+    group by step_index
 ),
 
 floor_grid as (
@@ -138,13 +130,13 @@ floor_grid_candidates as (
 floor_off_grid as (
     select
         settings_in_force.confidence_floor as candidate_floor,
-        coalesce(sum(floor_sums.in_force_outcomes), 0) as recorded_outcomes,
-        coalesce(sum(floor_sums.in_force_successes), 0) as successes,
-        coalesce(sum(floor_sums.in_force_net_value_total), 0) as net_value_total,
-        coalesce(sum(floor_sums.in_force_net_value_squares), 0) as net_value_squares
+        coalesce(sum(floor_steps.in_force_outcomes), 0) as recorded_outcomes,
+        coalesce(sum(floor_steps.in_force_successes), 0) as successes,
+        coalesce(sum(floor_steps.in_force_net_value_total), 0) as net_value_total,
+        coalesce(sum(floor_steps.in_force_net_value_squares), 0) as net_value_squares
     from settings_in_force
     cross join learning_parameters
-    left join floor_sums
+    left join floor_steps
         on settings_in_force.confidence_floor is not null
     where
         settings_in_force.confidence_floor is not null
