@@ -56,6 +56,27 @@ NEGATIVE_SIGNALS = (
     "low_product_usage",
 )
 POSITIVE_SIGNALS = ("positive_sentiment", "renewal_intent", "usage_recovery")
+# The actions an intervention may recommend in each stage (confidence < 0.4 gives monitor_only instead).
+STAGE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "onboarding": ("onboarding_nudge_email", "onboarding_specialist_call", "proactive_outreach"),
+    "engagement": ("usage_review_checkin", "reengagement_campaign", "proactive_outreach"),
+    "support": ("support_manager_followup", "proactive_outreach"),
+    "retention": ("renewal_health_check", "proactive_outreach"),
+    "escalation": ("support_manager_followup", "proactive_outreach"),
+}
+ACTIONS = (*dict.fromkeys(action for actions in STAGE_ACTIONS.values() for action in actions), "monitor_only")
+# Outcome draw: x in [0, 1) below a bound gives its outcome (the rest no_response); the success outcomes
+# come first, so x < SUCCESS_SHARE is a success.
+OUTCOME_BOUNDS = (
+    ("resolved", 0.30),
+    ("partial_improvement", 0.50),
+    ("improved_engagement", 0.65),
+    ("no_action_needed", 0.75),
+)
+FAILURE_OUTCOME = "no_response"
+SUCCESS_SHARE = OUTCOME_BOUNDS[2][1]
+# The relationships `--inject` can add (settings under `injections:` in generator_defaults.yml).
+INJECTIONS = ("signal_precedes_escalation", "confidence_predicts_success", "harmful_action")
 UNKNOWN_SIGNALS = ("chat_escalation", "billing_dispute", "feature_request")
 BAD_DATES = ("2025-13-45", "2025-02-30", "not-a-date")
 
@@ -219,6 +240,108 @@ def _load_settings(path: Path = DEFAULTS_PATH) -> dict[str, Any]:
     return settings
 
 
+@dataclasses.dataclass(frozen=True)
+class Injections:
+    """The known relationships to inject (none by default) and their settings (generator_defaults.yml)."""
+
+    settings: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.settings) - set(INJECTIONS))
+        if unknown:
+            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(INJECTIONS)}")
+        for name, values in self.settings.items():
+            _check_injection(name, values)
+
+    @classmethod
+    def from_yaml(
+        cls,
+        names: Iterable[str],
+        overrides: Mapping[str, str] | None = None,
+        path: Path = DEFAULTS_PATH,
+    ) -> Injections:
+        """The named injections with their settings from ``path``; ``overrides`` maps ``name.setting`` to a
+        value (text, converted to the type of the setting's default)."""
+        names = [name.strip() for name in names if name.strip()]
+        unknown = sorted(set(names) - set(INJECTIONS))
+        if unknown:
+            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(INJECTIONS)}")
+        defaults = _load_settings(path).get("injections") or {}
+        settings = {name: dict(defaults.get(name) or {}) for name in INJECTIONS if name in names}
+        for key, value in (overrides or {}).items():
+            name, _, setting = key.partition(".")
+            if name not in settings:
+                raise ValueError(f"--inject-setting {key}: injection {name!r} is not selected with --inject")
+            if setting not in settings[name]:
+                known = ", ".join(settings[name])
+                raise ValueError(f"--inject-setting {key}: unknown setting {setting!r}; known: {known}")
+            kind = type(settings[name][setting])
+            try:
+                settings[name][setting] = value if kind is str else kind(value)
+            except ValueError as error:
+                raise ValueError(
+                    f"--inject-setting {key}: {value!r} is not of type {kind.__name__}"
+                ) from error
+        return cls(settings)
+
+    def __bool__(self) -> bool:
+        return bool(self.settings)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.settings
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        return self.settings[name]
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: dict(values) for name, values in self.settings.items()}
+
+
+def _check_injection(name: str, values: Mapping[str, Any]) -> None:
+    """One-line errors for a setting out of its domain."""
+    expected = {
+        "signal_precedes_escalation": {"signal_type", "probability", "max_lag_days"},
+        "confidence_predicts_success": {"success_at_zero", "success_at_one"},
+        "harmful_action": {"action", "failure_probability", "churn_risk_rise_min", "churn_risk_rise_max"},
+    }[name]
+    if set(values) != expected:
+        raise ValueError(f"injection {name} needs exactly the settings {', '.join(sorted(expected))}")
+
+    def share(key: str) -> float:
+        value = values[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError(f"injection {name}.{key} must be a number in [0, 1], got {value!r}")
+        return float(value)
+
+    if name == "signal_precedes_escalation":
+        if values["signal_type"] not in NEGATIVE_SIGNALS + POSITIVE_SIGNALS:
+            raise ValueError(f"injection {name}.signal_type: unknown signal type {values['signal_type']!r}")
+        share("probability")
+        lag = values["max_lag_days"]
+        if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+            raise ValueError(f"injection {name}.max_lag_days must be an integer >= 1, got {lag!r}")
+    elif name == "confidence_predicts_success":
+        share("success_at_zero")
+        share("success_at_one")
+    else:
+        if values["action"] not in ACTIONS:
+            raise ValueError(f"injection {name}.action: unknown action {values['action']!r}")
+        share("failure_probability")
+        if not 0 < share("churn_risk_rise_min") <= share("churn_risk_rise_max"):
+            raise ValueError(f"injection {name}: need 0 < churn_risk_rise_min <= churn_risk_rise_max")
+
+
+def parse_injection_settings(items: Iterable[str]) -> dict[str, str]:
+    """Parse ``NAME.SETTING=VALUE`` strings (from ``--inject-setting``) into a mapping."""
+    settings: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise ValueError(f"--inject-setting expects NAME.SETTING=VALUE, got {item!r}")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
 def parse_rate_overrides(items: Iterable[str]) -> dict[str, float]:
     """Parse ``NAME=VALUE`` strings (from ``--rate``) into a mapping."""
     overrides: dict[str, float] = {}
@@ -271,12 +394,9 @@ def _macros(seed: int, widths: Mapping[str, int]) -> list[str]:
             WHEN 'onboarding' THEN 10 WHEN 'engagement' THEN 60 WHEN 'support' THEN 14
             WHEN 'retention' THEN 120 ELSE 7 END""",
         _signal_type_macro(),
-        """CREATE MACRO stage_actions(stage) AS CASE stage
-            WHEN 'onboarding' THEN ['onboarding_nudge_email', 'onboarding_specialist_call', 'proactive_outreach']
-            WHEN 'engagement' THEN ['usage_review_checkin', 'reengagement_campaign', 'proactive_outreach']
-            WHEN 'support' THEN ['support_manager_followup', 'proactive_outreach']
-            WHEN 'retention' THEN ['renewal_health_check', 'proactive_outreach']
-            ELSE ['support_manager_followup', 'proactive_outreach'] END""",
+        "CREATE MACRO stage_actions(stage) AS CASE stage "
+        + " ".join(f"WHEN '{stage}' THEN {_sql_list(actions)}" for stage, actions in STAGE_ACTIONS.items())
+        + " END",
         "CREATE MACRO iso(d) AS d::VARCHAR",  # ISO 'YYYY-MM-DD', and faster than strftime
     ]
 
@@ -425,9 +545,19 @@ class _Generator:
     """One generation run: a DuckDB connection, the id counters and the state carried across days."""
 
     def __init__(
-        self, seed: int, rates: GeneratorRates, as_of: date, customers: int, days: int, share: float
+        self,
+        seed: int,
+        rates: GeneratorRates,
+        as_of: date,
+        customers: int,
+        days: int,
+        share: float,
+        injections: Injections | None = None,
     ):
         self.rates = rates
+        self.injections = injections or Injections()
+        # per injection, what it did (the manifest's "injections" counts), summed over the days
+        self.injected: dict[str, dict[str, int]] = {name: {} for name in self.injections.settings}
         self.base_as_of = as_of
         self.share = share
         self.con = duckdb.connect()
@@ -485,6 +615,9 @@ class _Generator:
         as_of = self.base_as_of
         self._base_customers(customers, as_of)
         self._base_signals(as_of)
+        if "signal_precedes_escalation" in self.injections:
+            self._inject_base_escalations(as_of)
+        self._base_journey_log()
         self._base_interventions(as_of)
         self._outcomes_from("clean_interventions", as_of, day=0)
         self._init_state()
@@ -517,6 +650,9 @@ class _Generator:
                 (floor((DATE '{as_of}' - e1) / 30) + floor(u(n, 0, 'ten') * 12))::INTEGER AS tenure_months,
                 risk_tier
             FROM cw""")
+        self.next["C"] = customers
+
+    def _base_journey_log(self) -> None:
         rows = "\nUNION ALL\n".join(
             f"""SELECT jbase + {k - 1} AS tix, n AS ord_a, {k} AS ord_b, customer_id, s{k} AS journey_stage,
                 iso(e{k}) AS state_entered_at, dis{k} AS days_in_state, {"NULL" if k == 1 else f"s{k - 1}"}
@@ -524,7 +660,6 @@ class _Generator:
             for k in range(1, 6)
         )
         self.run(f"CREATE OR REPLACE TABLE clean_journey_state_log AS {rows}")
-        self.next["C"] = customers
 
     def _base_signals(self, as_of: date) -> None:
         offset = self.next["S"]
@@ -547,6 +682,68 @@ class _Generator:
                 CASE WHEN u(n, j, 'ssrc') < 0.25 THEN 'manual' ELSE 'automated' END AS source
             FROM drawn""")
         self.next["S"] = offset + self.scalar("SELECT count(*) FROM clean_signals")
+
+    def _inject_base_escalations(self, as_of: date) -> None:
+        """signal_precedes_escalation in the base set: cut the chosen customers' journeys at the stage of their
+        first signal of the type and let them enter escalation 1..max_lag_days days after it (see
+        generator_defaults.yml). Table ``esc``: the chosen customers, with ``k`` (the stage index at the
+        signal) and the escalation date; those whose date falls after the as-of date are left for the days."""
+        settings = self.injections["signal_precedes_escalation"]
+        stage_index = " ".join(f"WHEN detected >= e{k} THEN {k}" for k in range(5, 1, -1))
+        stage_k = " ".join(f"WHEN {k} THEN s{k}" for k in range(1, 6))
+        self.run(f"""CREATE OR REPLACE TABLE esc AS
+            WITH first_signal AS (
+                SELECT n, min(detected) AS detected
+                FROM clean_signals WHERE signal_type = {literal(settings["signal_type"])} GROUP BY n
+            ), placed AS (
+                SELECT first_signal.*, jlen, inv, {CHAIN_COLUMNS},
+                    CASE {stage_index} ELSE 1 END AS k,
+                    detected + 1 + floor(u(n, 0, 'inj_esc_lag') * {int(settings["max_lag_days"])})::INTEGER
+                        AS escalated,
+                    u(n, 0, 'inj_esc') < {float(settings["probability"])} AS drawn
+                FROM first_signal JOIN cw USING (n)
+            )
+            SELECT n, k, escalated, drawn, escalated > DATE '{as_of}' AS is_later
+            FROM placed
+            WHERE NOT inv AND k < 5 AND (CASE k {stage_k} END) <> 'escalation'""")
+        cut = "k IS NOT NULL"
+        stages = ", ".join(
+            f"CASE WHEN NOT {cut} THEN s{i} WHEN {i} = k + 1 THEN 'escalation' WHEN {i} > k + 1 THEN NULL "
+            f"ELSE s{i} END AS s{i}, "
+            f"CASE WHEN NOT {cut} THEN e{i} WHEN {i} = k + 1 THEN escalated WHEN {i} > k + 1 THEN NULL "
+            f"ELSE e{i} END AS e{i}"
+            for i in range(2, 6)
+        )
+        days = ", ".join(
+            f"CASE WHEN NOT {cut} THEN dis{i} WHEN {i} = k THEN escalated - e{i} "
+            f"WHEN {i} = k + 1 THEN DATE '{as_of}' - escalated WHEN {i} > k + 1 THEN NULL ELSE dis{i} END "
+            f"AS dis{i}"
+            for i in range(1, 6)
+        )
+        self.run(f"""CREATE OR REPLACE TABLE cw AS
+            WITH cut AS (
+                SELECT cw.*, esc.k, esc.escalated
+                FROM cw LEFT JOIN (SELECT * FROM esc WHERE drawn AND NOT is_later) AS esc USING (n)
+            ), rewritten AS (
+                SELECT * EXCLUDE (k, escalated) REPLACE (
+                    CASE WHEN {cut} THEN k + 1 ELSE jlen END AS jlen, {stages}, {days},
+                    CASE WHEN {cut} THEN 'escalation' ELSE last_stage END AS last_stage,
+                    CASE WHEN {cut} THEN escalated ELSE last_entered END AS last_entered,
+                    CASE WHEN {cut} THEN DATE '{as_of}' - escalated ELSE elapsed END AS elapsed)
+                FROM cut
+            )
+            SELECT * REPLACE (
+                (sum(jlen) OVER (ORDER BY n ROWS UNBOUNDED PRECEDING) - jlen)::BIGINT AS jbase)
+            FROM rewritten ORDER BY n""")
+        # a signal after the escalation is detected in the new stage
+        self.run(f"""UPDATE clean_signals SET journey_stage = {_stage_at("detected")}
+            FROM cw WHERE cw.n = clean_signals.n AND cw.n IN (SELECT n FROM esc WHERE drawn AND NOT is_later)""")
+        customers, drawn, escalated = self.con.execute(
+            "SELECT count(*), count(*) FILTER (drawn), count(*) FILTER (drawn AND NOT is_later) FROM esc"
+        ).fetchone()
+        self._tally("signal_precedes_escalation", "eligible_customers", customers)
+        self._tally("signal_precedes_escalation", "escalations_drawn", drawn)
+        self._tally("signal_precedes_escalation", "escalations_written", escalated)
 
     def _base_interventions(self, as_of: date) -> None:
         s_offset, offset = self.next["S"] - self.scalar("SELECT count(*) FROM clean_signals"), self.next["I"]
@@ -600,13 +797,11 @@ class _Generator:
             if day
             else f"least(DATE '{as_of}', generated + 1 + floor(u(num, 0, 'lag') * 10)::INTEGER)"
         )
+        draw, harmed, risk_rise = self._outcome_sql()
         self.run(f"""CREATE OR REPLACE TABLE clean_outcomes AS
             WITH kept AS (
-                SELECT *, row_number() OVER (ORDER BY num) AS rn,
-                    CASE WHEN u(num, 0, 'out') < 0.30 THEN 'resolved'
-                         WHEN u(num, 0, 'out') < 0.50 THEN 'partial_improvement'
-                         WHEN u(num, 0, 'out') < 0.65 THEN 'improved_engagement'
-                         WHEN u(num, 0, 'out') < 0.75 THEN 'no_action_needed' ELSE 'no_response' END AS outcome
+                SELECT *, row_number() OVER (ORDER BY num) AS rn, {harmed} AS harmed,
+                    CASE WHEN {harmed} THEN '{FAILURE_OUTCOME}' ELSE {draw} END AS outcome
                 FROM {source} WHERE u(num, {day}, 'miss') >= {self.rates.missing_outcomes}
             ), valued AS (
                 SELECT *, outcome IN ('resolved', 'partial_improvement', 'improved_engagement') AS success,
@@ -618,20 +813,64 @@ class _Generator:
                 CASE WHEN success THEN 1 + floor(x * 14)::INTEGER END AS resolution_time_days,
                 (CASE WHEN success THEN floor(x * 3) WHEN outcome = 'no_response' THEN -floor(x * 2)
                       ELSE 0 END)::INTEGER AS csat_delta,
-                CASE WHEN success THEN -round(0.05 + 0.3 * x, 2) WHEN outcome = 'no_response'
+                CASE {risk_rise} WHEN success THEN -round(0.05 + 0.3 * x, 2) WHEN outcome = 'no_response'
                      THEN round(0.1 * x, 2) ELSE 0.0 END AS churn_risk_delta,
                 CASE WHEN success THEN (100 * round(account_value * (0.02 + 0.15 * x) / 100))::BIGINT
                      ELSE 0 END AS estimated_revenue_saved,
                 u(num, 0, 'ovr') < CASE WHEN requires_human_approval THEN 0.12 ELSE 0.03 END AS human_override,
-                iso({measured}) AS measured_at
+                iso({measured}) AS measured_at, harmed
             FROM valued""")
         self.next["O"] = offset + self.scalar("SELECT count(*) FROM clean_outcomes")
+        if "confidence_predicts_success" in self.injections:
+            drawn = self.scalar("SELECT count(*) FILTER (NOT harmed) FROM clean_outcomes")
+            self._tally("confidence_predicts_success", "outcomes_drawn_by_confidence", drawn)
+        if "harmful_action" in self.injections:
+            harmed = self.scalar("SELECT count(*) FILTER (harmed) FROM clean_outcomes")
+            self._tally("harmful_action", "outcomes_made_harmful", harmed)
+
+    def _tally(self, injection: str, what: str, count: int) -> None:
+        counts = self.injected[injection]
+        counts[what] = counts.get(what, 0) + count
+
+    def _outcome_sql(self) -> tuple[str, str, str]:
+        """The outcome draw, the harmful_action condition and its churn_risk_delta branch (empty without)."""
+        x = "u(num, 0, 'out')"
+        if "confidence_predicts_success" in self.injections:
+            settings = self.injections["confidence_predicts_success"]
+            low, high = float(settings["success_at_zero"]), float(settings["success_at_one"])
+            p_success = f"least(1.0, greatest(0.0, {low} + {round(high - low, 10)} * confidence))"
+            # success, then which success (or which non-success) from the usual draw rescaled to its class
+            x = (
+                f"(CASE WHEN u(num, 0, 'inj_conf') < {p_success} THEN {SUCCESS_SHARE} * {x} "
+                f"ELSE {SUCCESS_SHARE} + {round(1 - SUCCESS_SHARE, 10)} * {x} END)"
+            )
+        draw = (
+            "CASE "
+            + " ".join(f"WHEN {x} < {bound} THEN '{outcome}'" for outcome, bound in OUTCOME_BOUNDS)
+            + f" ELSE '{FAILURE_OUTCOME}' END"
+        )
+        if "harmful_action" not in self.injections:
+            return draw, "false", ""
+        settings = self.injections["harmful_action"]
+        harmed = (
+            f"(recommended_action = {literal(settings['action'])} "
+            f"AND u(num, 0, 'inj_harm') < {float(settings['failure_probability'])})"
+        )
+        low, high = float(settings["churn_risk_rise_min"]), float(settings["churn_risk_rise_max"])
+        # rounded to 2 places like every churn_risk_delta, never below the (positive) minimum
+        rise = f"WHEN harmed THEN greatest({low}, round({low} + {round(high - low, 10)} * x, 2))"
+        return draw, harmed, rise
 
     def _init_state(self) -> None:
         s_first = self.next["S"] - self.scalar("SELECT count(*) FROM clean_signals")
+        # escalate_on: the day a signal_precedes_escalation move is due (drawn in the base set, due later)
+        scheduled = "NULL::DATE"
+        if "signal_precedes_escalation" in self.injections:
+            scheduled = "(SELECT escalated FROM esc WHERE esc.n = cw.n AND drawn AND is_later)"
         self.run(f"""CREATE OR REPLACE TABLE st AS
             SELECT n, customer_id, account_value, dominant, last_stage AS stage, last_entered AS entered,
-                CASE WHEN nsig > 0 THEN {s_first} + sbase + nsig END AS last_snum
+                CASE WHEN nsig > 0 THEN {s_first} + sbase + nsig END AS last_snum,
+                {scheduled} AS escalate_on
             FROM cw""")
         self.run("DROP TABLE cw0")
 
@@ -663,13 +902,26 @@ class _Generator:
             SELECT n - {first} AS tix, n AS ord_a, 0 AS ord_b, customer_id, segment, account_value,
                 0 AS tenure_months, risk_tier
             FROM new_c""")
-        self.run(f"""CREATE OR REPLACE TABLE moved AS
-            SELECT n, customer_id, stage AS previous_stage,
-                u(n, {day}, 'inv') < {self.rates.invalid_transitions} AS inv,
-                CASE WHEN u(n, {day}, 'inv') < {self.rates.invalid_transitions}
-                     THEN invalid_stage(stage, u(n, {day}, 'invs'))
-                     ELSE next_stage(stage, u(n, {day}, 'stage')) END AS journey_stage
-            FROM st WHERE u(n, {day}, 'move') < {p_move}""")
+        invalid = f"u(n, {day}, 'inv') < {self.rates.invalid_transitions}"
+        moves = f"u(n, {day}, 'move') < {p_move}"
+        if "signal_precedes_escalation" in self.injections:
+            # a due signal_precedes_escalation move replaces the customer's ordinary move of the day
+            due = f"coalesce(escalate_on <= DATE '{as_of}' AND stage <> 'escalation', false)"
+            self.run(f"""CREATE OR REPLACE TABLE moved AS
+                SELECT n, customer_id, stage AS previous_stage, {due} AS forced,
+                    NOT {due} AND {invalid} AS inv,
+                    CASE WHEN {due} THEN 'escalation' WHEN {invalid} THEN invalid_stage(stage, u(n, {day}, 'invs'))
+                         ELSE next_stage(stage, u(n, {day}, 'stage')) END AS journey_stage
+                FROM st WHERE {due} OR {moves}""")
+            forced = self.scalar("SELECT count(*) FILTER (forced) FROM moved")
+            self._tally("signal_precedes_escalation", "escalations_written", forced)
+            self.run(f"UPDATE st SET escalate_on = NULL WHERE escalate_on <= DATE '{as_of}'")
+        else:
+            self.run(f"""CREATE OR REPLACE TABLE moved AS
+                SELECT n, customer_id, stage AS previous_stage, {invalid} AS inv,
+                    CASE WHEN {invalid} THEN invalid_stage(stage, u(n, {day}, 'invs'))
+                         ELSE next_stage(stage, u(n, {day}, 'stage')) END AS journey_stage
+                FROM st WHERE {moves}""")
         self.run(f"""CREATE OR REPLACE TABLE clean_journey_state_log AS
             WITH rows AS (
                 SELECT n, customer_id, 'onboarding' AS journey_stage, NULL::VARCHAR AS previous_stage FROM new_c
@@ -681,7 +933,7 @@ class _Generator:
         self.run(f"""UPDATE st SET stage = moved.journey_stage, entered = DATE '{as_of}'
             FROM moved WHERE st.n = moved.n""")
         self.run(f"""INSERT INTO st SELECT n, customer_id, account_value, dominant, 'onboarding',
-            DATE '{as_of}', NULL FROM new_c""")
+            DATE '{as_of}', NULL, NULL FROM new_c""")
         self.next["C"] = first + new - 1
         return self.scalar("SELECT count(*) FILTER (inv) FROM moved")
 
@@ -710,7 +962,24 @@ class _Generator:
                 CASE WHEN u(n, {day}, 'ssrc') < 0.25 THEN 'manual' ELSE 'automated' END AS source
             FROM typed""")
         self.next["S"] = offset + self.scalar("SELECT count(*) FROM clean_signals")
+        if "signal_precedes_escalation" in self.injections:
+            self._schedule_escalations(day)
         return self.scalar("SELECT count(*) FILTER (flipped AND last_snum IS NOT NULL) FROM clean_signals")
+
+    def _schedule_escalations(self, day: int) -> None:
+        """signal_precedes_escalation in a daily increment: each of today's signals of the type schedules, with
+        the configured probability, the customer's move to escalation 1..max_lag_days days later (unless one
+        is already due)."""
+        settings = self.injections["signal_precedes_escalation"]
+        chosen = f"""st.n = clean_signals.n AND st.escalate_on IS NULL
+            AND clean_signals.signal_type = {literal(settings["signal_type"])}
+            AND u(clean_signals.n, {day}, 'inj_esc') < {float(settings["probability"])}"""
+        drawn = self.scalar(f"SELECT count(*) FROM st, clean_signals WHERE {chosen}")
+        self._tally("signal_precedes_escalation", "escalations_drawn", drawn)
+        lag_days = int(settings["max_lag_days"])
+        lag = f"1 + floor(u(clean_signals.n, {day}, 'inj_esc_lag') * {lag_days})::INTEGER"
+        self.run(f"""UPDATE st SET escalate_on = DATE '{self.base_as_of}' + {day} + {lag}
+            FROM clean_signals WHERE {chosen}""")
 
     def _day_interventions(self, day: int, as_of: date) -> None:
         offset = self.next["I"]
@@ -895,8 +1164,12 @@ def generate(
     rates: GeneratorRates | None = None,
     *,
     as_of: date | None = None,
+    injections: Injections | None = None,
 ) -> dict[str, Any]:
     """Write the five feeds (and manifest.json) into ``out_dir``; return the manifest.
+
+    ``injections`` adds known relationships (generator_defaults.yml, ``injections:``); without them the output
+    is the same as before injections existed, byte for byte, manifest included.
 
     With ``days`` > 0 the base set goes to ``out_dir/day_000`` and each daily increment (only that day's new
     records, dated one day later than the previous one) to ``out_dir/day_001`` ... ``day_{days:03d}``.
@@ -911,7 +1184,10 @@ def generate(
     rates = rates or GeneratorRates(**settings["rates"])
     as_of = as_of or date.fromisoformat(str(settings["as_of_date"]))
     out_dir = Path(out_dir)
-    generator = _Generator(seed, rates, as_of, customers, days, float(settings["daily_new_share"]))
+    injections = injections or Injections()
+    generator = _Generator(
+        seed, rates, as_of, customers, days, float(settings["daily_new_share"]), injections
+    )
     try:
         day_manifests = [generator.base(customers)]
         generator.write(out_dir / "day_000" if days else out_dir, fmt)
@@ -933,6 +1209,11 @@ def generate(
         "rows": rows,
         "imperfections": totals,
     }
+    if injections:
+        manifest["injections"] = {
+            name: {"settings": settings, "counts": generator.injected[name]}
+            for name, settings in injections.as_dict().items()
+        }
     if days:
         for day_manifest in day_manifests:
             day_manifest["dir"] = f"day_{day_manifest['day']:03d}"
@@ -962,19 +1243,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help=f"override an imperfection rate (repeatable); names: {', '.join(GeneratorRates.names())}",
     )
+    parser.add_argument(
+        "--inject",
+        default="",
+        metavar="NAME[,NAME...]",
+        help=f"inject known relationships (off by default); names: {', '.join(INJECTIONS)}",
+    )
+    parser.add_argument(
+        "--inject-setting",
+        action="append",
+        default=[],
+        metavar="NAME.SETTING=VALUE",
+        help="override an injection's setting from generator_defaults.yml (repeatable)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         rates = GeneratorRates.from_yaml().with_overrides(parse_rate_overrides(args.rate))
+        injections = Injections.from_yaml(
+            args.inject.split(","), parse_injection_settings(args.inject_setting)
+        )
         manifest = generate(
-            args.out, args.customers, args.seed, args.format, args.days, rates, as_of=args.as_of
+            args.out,
+            args.customers,
+            args.seed,
+            args.format,
+            args.days,
+            rates,
+            as_of=args.as_of,
+            injections=injections,
         )
     except ValueError as error:
         print(f"journey generate: {error}", file=sys.stderr)
         return 2
     rows = ", ".join(f"{feed} {count}" for feed, count in manifest["rows"].items())
-    print(f"wrote {args.out} ({rows}); manifest: {Path(args.out) / 'manifest.json'}")
+    injected = f"; injected {', '.join(manifest['injections'])}" if "injections" in manifest else ""
+    print(f"wrote {args.out} ({rows}){injected}; manifest: {Path(args.out) / 'manifest.json'}")
     return 0
 
 

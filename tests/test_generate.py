@@ -6,6 +6,7 @@ Real DuckDB reads the generated files; nothing is mocked. Sizes stay small (2,00
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import re
@@ -18,9 +19,12 @@ import pytest
 from journey.generate import (
     DEFAULTS_PATH,
     FEEDS,
+    INJECTIONS,
     GeneratorRates,
+    Injections,
     add_arguments,
     generate,
+    parse_injection_settings,
     parse_rate_overrides,
     run,
 )
@@ -120,6 +124,13 @@ def default(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
+def injected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Every injection at its configured strength (generator_defaults.yml), on the default rates."""
+    folder = tmp_path_factory.mktemp("injected")
+    return folder, generate(folder, CUSTOMERS, SEED, injections=Injections.from_yaml(INJECTIONS))
+
+
+@pytest.fixture(scope="module")
 def daily(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("daily")
     return folder, generate(folder, CUSTOMERS, SEED, fmt="ndjson", days=3, rates=HIGH_RATES)
@@ -186,8 +197,9 @@ def test_ids_and_values_look_like_the_sample(default: tuple[Path, dict]) -> None
     assert set(types) == {("UBIGINT", "UBIGINT")}
 
 
-def test_journey_chains_are_consistent(default: tuple[Path, dict]) -> None:
-    folder, _ = default
+@pytest.mark.parametrize("feeds", ["default", "injected"])
+def test_journey_chains_are_consistent(feeds: str, request: pytest.FixtureRequest) -> None:
+    folder, _ = request.getfixturevalue(feeds)
     con = connect(folder)
     con.execute(f"""CREATE TABLE log AS
         SELECT DISTINCT (json->>'customer_id') AS customer_id, (json->>'journey_stage') AS stage,
@@ -209,8 +221,9 @@ def test_journey_chains_are_consistent(default: tuple[Path, dict]) -> None:
     assert scalar(con, "SELECT max(entered) FROM log") <= AS_OF
 
 
-def test_signals_interventions_and_outcomes_are_coherent(default: tuple[Path, dict]) -> None:
-    folder, manifest = default
+@pytest.mark.parametrize("feeds", ["default", "injected"])
+def test_signals_interventions_and_outcomes_are_coherent(feeds: str, request: pytest.FixtureRequest) -> None:
+    folder, manifest = request.getfixturevalue(feeds)
     con = connect(folder)
     con.execute(f"""CREATE TABLE sig AS SELECT (json->>'signal_id') AS signal_id, (json->>'customer_id') AS customer_id,
             (json->>'signal_type') AS signal_type, (json->>'signal_strength')::DOUBLE AS strength,
@@ -519,6 +532,278 @@ def test_daily_journey_rows_continue_each_chain(daily: tuple[Path, dict]) -> Non
     assert manifest["final_as_of_date"] == final.isoformat()
     new_customers = sum(entry["clean_rows"]["customers"] for entry in manifest["daily"][1:])
     assert scalar(con, "SELECT count(DISTINCT customer_id) FROM log") == CUSTOMERS + new_customers
+
+
+# ------------------------------------------------------------------------------------------- injections
+
+# SHA-256 over the files (and manifests) of two small default sets, as the generator wrote them before
+# `--inject` existed: a 300-customer base with two daily increments (JSON) and a 300-customer set (NDJSON).
+# Cached benchmark feeds (journey bench) depend on the default output staying byte-identical; a change of it
+# on purpose updates this digest, and the changelog says so.
+DEFAULT_DIGEST = "2e8e39193326466a3d79f93adda60fd7ba77159b878ab29c519b80a15da2a84e"
+SETTINGS = Injections.from_yaml(INJECTIONS)
+ESCALATION = SETTINGS["signal_precedes_escalation"]
+CONFIDENCE = SETTINGS["confidence_predicts_success"]
+HARMFUL = SETTINGS["harmful_action"]
+SUCCESS_OUTCOMES = OUTCOMES[:3]
+
+
+def digest(folder: Path) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(folder.rglob("*.json")):
+        sha.update(str(path.relative_to(folder)).encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict]]:
+    """Each injection on its own, on the default rates and seed (the `default` fixture's set otherwise)."""
+    sets = {}
+    for name in INJECTIONS:
+        folder = tmp_path_factory.mktemp(name)
+        sets[name] = folder, generate(folder, CUSTOMERS, SEED, injections=Injections.from_yaml([name]))
+    return sets
+
+
+def clean_views(folder: Path, manifest: dict) -> duckdb.DuckDBPyConnection:
+    """Typed views of the clean records only (no extras): sig, log, act (interventions), res (outcomes)."""
+    con = connect(folder)
+    clean = manifest["clean_rows"]
+    con.execute(f"""CREATE VIEW sig AS SELECT DISTINCT (json->>'customer_id') AS customer_id,
+            (json->>'signal_id') AS signal_id, (json->>'signal_type') AS signal_type,
+            (json->>'detected_at')::DATE AS detected
+        FROM raw_signals WHERE (json->>'signal_id') <= 'S{clean["signals"]:07d}'""")
+    con.execute(f"""CREATE VIEW log AS SELECT DISTINCT (json->>'customer_id') AS customer_id,
+            (json->>'journey_stage') AS stage, (json->>'state_entered_at')::DATE AS entered, json::VARCHAR AS rec
+        FROM raw_journey_state_log WHERE (json->>'customer_id') <= 'C{CUSTOMERS:07d}'""")
+    con.execute(f"""CREATE VIEW act AS SELECT DISTINCT (json->>'intervention_id') AS intervention_id,
+            (json->>'recommended_action') AS action, (json->>'confidence')::DOUBLE AS confidence
+        FROM raw_interventions WHERE (json->>'intervention_id') <= 'I{clean["interventions"]:07d}'""")
+    con.execute(f"""CREATE VIEW res AS SELECT DISTINCT act.*, (json->>'outcome_id') AS outcome_id,
+            (json->>'outcome') AS outcome, (json->>'outcome') IN {sql_list(SUCCESS_OUTCOMES)} AS is_success,
+            (json->>'churn_risk_delta')::DOUBLE AS churn_risk_delta, json::VARCHAR AS rec
+        FROM raw_outcomes JOIN act ON (json->>'intervention_id') = act.intervention_id
+        WHERE (json->>'outcome_id') <= 'O{clean["outcomes"]:07d}'""")
+    return con
+
+
+def escalated_after_first_signal(con: duckdb.DuckDBPyConnection) -> tuple[int, float]:
+    """Customers whose first signal of the injected type has a complete lag window, and the share of them who
+    enter escalation within that window."""
+    row = con.execute(f"""
+        WITH first_signal AS (
+            SELECT customer_id, min(detected) AS detected FROM sig
+            WHERE signal_type = '{ESCALATION["signal_type"]}' GROUP BY customer_id
+        )
+        SELECT count(*), avg(EXISTS (
+            SELECT 1 FROM log WHERE log.customer_id = first_signal.customer_id AND log.stage = 'escalation'
+                AND log.entered > first_signal.detected
+                AND log.entered <= first_signal.detected + {ESCALATION["max_lag_days"]})::INTEGER)
+        FROM first_signal WHERE detected + {ESCALATION["max_lag_days"]} <= DATE '{AS_OF}'""").fetchone()
+    return row[0], row[1]
+
+
+def slope(con: duckdb.DuckDBPyConnection, where: str = "true") -> tuple[float, float]:
+    """Least-squares slope of is_success on confidence over the recorded outcomes, with its standard error."""
+    sxx, syy, sxy, n = con.execute(f"""SELECT regr_sxx(y, confidence), regr_syy(y, confidence),
+            regr_sxy(y, confidence), regr_count(y, confidence)
+        FROM (SELECT is_success::INTEGER AS y, confidence FROM res WHERE {where})""").fetchone()
+    residual = (syy - sxy**2 / sxx) / (n - 2)
+    return sxy / sxx, math.sqrt(residual / sxx)
+
+
+def test_default_output_is_unchanged(tmp_path: Path) -> None:
+    daily_manifest = generate(tmp_path / "a", 300, SEED, days=2)
+    generate(tmp_path / "b", 300, SEED, fmt="ndjson", injections=Injections.from_yaml([]))
+    assert digest(tmp_path) == DEFAULT_DIGEST
+    assert "injections" not in daily_manifest
+
+
+def test_manifest_records_what_was_injected(injected: tuple[Path, dict]) -> None:
+    folder, manifest = injected
+    assert json.loads((folder / "manifest.json").read_text())["injections"] == manifest["injections"]
+    assert list(manifest["injections"]) == list(INJECTIONS)
+    for name in INJECTIONS:
+        assert manifest["injections"][name]["settings"] == dict(SETTINGS[name])
+    counts = {name: entry["counts"] for name, entry in manifest["injections"].items()}
+    escalations = counts["signal_precedes_escalation"]
+    assert within(
+        escalations["escalations_drawn"], ESCALATION["probability"], escalations["eligible_customers"]
+    )
+    assert 0 < escalations["escalations_written"] <= escalations["escalations_drawn"]
+    assert counts["harmful_action"]["outcomes_made_harmful"] > 0
+    assert (
+        counts["confidence_predicts_success"]["outcomes_drawn_by_confidence"]
+        + counts["harmful_action"]["outcomes_made_harmful"]
+        == manifest["clean_rows"]["outcomes"]
+    )
+
+
+def test_each_injection_changes_only_what_it_injects(
+    default: tuple[Path, dict], alone: dict[str, tuple[Path, dict]]
+) -> None:
+    base, base_manifest = default
+    unchanged = {
+        "signal_precedes_escalation": ("customers",),
+        "confidence_predicts_success": ("customers", "journey_state_log", "signals", "interventions"),
+        "harmful_action": ("customers", "journey_state_log", "signals", "interventions"),
+    }
+    for name, feeds in unchanged.items():
+        folder, manifest = alone[name]
+        for feed in FEEDS:
+            same = (folder / f"{feed}.json").read_bytes() == (base / f"{feed}.json").read_bytes()
+            assert same == (feed in feeds), (name, feed)
+        assert manifest["rows"]["customers"] == base_manifest["rows"]["customers"]
+    # others at the generator's normal rate: the journeys of customers without a signal of the type are the
+    # default's, record for record
+    con = clean_views(base, base_manifest)
+    folder, manifest = alone["signal_precedes_escalation"]
+    other = clean_views(folder, manifest)
+    typed = f"SELECT customer_id FROM sig WHERE signal_type = '{ESCALATION['signal_type']}'"
+    untouched = f"SELECT customer_id, rec FROM log WHERE customer_id NOT IN ({typed}) ORDER BY ALL"
+    rows = con.execute(untouched).fetchall()
+    assert len(rows) > CUSTOMERS and rows == other.execute(untouched).fetchall()
+    # the harmful action's injection leaves every other action's outcomes as they were
+    folder, manifest = alone["harmful_action"]
+    other_actions = f"SELECT outcome_id, rec FROM res WHERE action <> '{HARMFUL['action']}' ORDER BY ALL"
+    rows = con.execute(other_actions).fetchall()
+    assert len(rows) > 100 and rows == clean_views(folder, manifest).execute(other_actions).fetchall()
+
+
+def test_signal_precedes_escalation_in_the_raw_feeds(
+    default: tuple[Path, dict], alone: dict[str, tuple[Path, dict]]
+) -> None:
+    customers, rate = escalated_after_first_signal(clean_views(*alone["signal_precedes_escalation"]))
+    base_customers, base_rate = escalated_after_first_signal(clean_views(*default))
+    assert customers == base_customers > 200  # the same customers get the signal
+    # injected: about `probability` of them (less the few that cannot move: already in escalation, an injected
+    # invalid last transition, a fifth stage); without: the generator's normal rate, a few percent
+    assert ESCALATION["probability"] - 0.15 <= rate <= ESCALATION["probability"], rate
+    assert base_rate < 0.05, base_rate
+
+
+def test_confidence_predicts_success_in_the_raw_feeds(
+    default: tuple[Path, dict], alone: dict[str, tuple[Path, dict]]
+) -> None:
+    expected = CONFIDENCE["success_at_one"] - CONFIDENCE["success_at_zero"]
+    injected_slope, injected_se = slope(clean_views(*alone["confidence_predicts_success"]))
+    base_slope, base_se = slope(clean_views(*default))
+    assert abs(injected_slope - expected) <= 4 * injected_se, (injected_slope, injected_se)
+    assert injected_slope - 4 * injected_se > 0
+    assert abs(base_slope) <= 4 * base_se, (base_slope, base_se)  # without: success ignores confidence
+    # bin by bin (width 0.1): the success rate is the configured probability at the bin's mean confidence
+    con = clean_views(*alone["confidence_predicts_success"])
+    bins = con.execute(f"""SELECT floor(confidence * 10) AS bin, count(*), sum(is_success::INTEGER),
+            {CONFIDENCE["success_at_zero"]} + {expected} * avg(confidence)
+        FROM res GROUP BY bin ORDER BY bin""").fetchall()
+    assert len(bins) >= 6
+    for _, outcomes, successes, p_success in bins:
+        assert within(successes, p_success, outcomes), (outcomes, successes, p_success)
+
+
+def test_harmful_action_in_the_raw_feeds(
+    default: tuple[Path, dict], alone: dict[str, tuple[Path, dict]]
+) -> None:
+    measures = f"""SELECT count(*), count(*) FILTER (outcome = 'no_response'), avg(churn_risk_delta),
+            stddev_samp(churn_risk_delta) / sqrt(count(*)),
+            min(churn_risk_delta) FILTER (outcome = 'no_response')
+        FROM res WHERE action = '{HARMFUL["action"]}'"""
+    outcomes, failures, mean, se, lowest = clean_views(*alone["harmful_action"]).execute(measures).fetchone()
+    base_outcomes, base_failures, base_mean, base_se, _ = clean_views(*default).execute(measures).fetchone()
+    assert outcomes == base_outcomes > 30
+    # injected: `failure_probability` of them fail, plus the usual share of the rest; the customers got riskier
+    assert failures >= HARMFUL["failure_probability"] * outcomes - 4 * math.sqrt(outcomes), (
+        failures,
+        outcomes,
+    )
+    assert mean - 4 * se > 0 and lowest >= 0, (mean, se, lowest)
+    # without: the action is on average helpful, like every other
+    assert base_failures < failures / 2
+    assert base_mean + 4 * base_se < 0, (base_mean, base_se)
+
+
+def test_signal_precedes_escalation_in_daily_increments(tmp_path: Path) -> None:
+    # a day adds about 1 % of the base set: eight days of signals with a complete lag window give a few dozen
+    days = ESCALATION["max_lag_days"] + 8
+    injections = Injections.from_yaml(["signal_precedes_escalation"])
+    rates = []
+    for name, chosen in (("injected", injections), ("default", None)):
+        folder = tmp_path / name
+        manifest = generate(folder, CUSTOMERS, SEED, fmt="ndjson", days=days, injections=chosen)
+        con = duckdb.connect()
+        glob = f"{folder}/day_0[0-9][1-9]"
+        con.execute(f"""CREATE VIEW sig AS SELECT DISTINCT (json->>'customer_id') AS customer_id,
+                (json->>'journey_stage') AS stage, (json->>'detected_at')::DATE AS detected
+            FROM read_json_objects('{glob}/signals.json', format='auto')
+            WHERE (json->>'signal_type') = '{ESCALATION["signal_type"]}'
+              AND try_strptime(json->>'detected_at', '%Y-%m-%d') IS NOT NULL""")
+        con.execute(f"""CREATE VIEW log AS SELECT DISTINCT (json->>'customer_id') AS customer_id,
+                (json->>'journey_stage') AS stage, (json->>'previous_stage') AS previous,
+                try_strptime(json->>'state_entered_at', '%Y-%m-%d')::DATE AS entered
+            FROM read_json_objects('{glob}/journey_state_log.json', format='auto')""")
+        # signals of the type in a day whose lag window lies inside the set, the customer not yet in escalation
+        signals, rate = con.execute(f"""SELECT count(*), avg(EXISTS (SELECT 1 FROM log
+                WHERE log.customer_id = sig.customer_id AND log.stage = 'escalation' AND log.entered > sig.detected
+                    AND log.entered <= sig.detected + {ESCALATION["max_lag_days"]})::INTEGER)
+            FROM sig WHERE stage <> 'escalation'
+                AND detected + {ESCALATION["max_lag_days"]} <= DATE '{manifest["final_as_of_date"]}'""").fetchone()
+        assert signals >= 30, signals
+        rates.append(rate)
+        broken = """SELECT count(*) FROM log WHERE stage = 'escalation' AND previous = 'escalation'"""
+        assert scalar(con, broken) == 0
+    assert rates[0] >= ESCALATION["probability"] - 0.25 and rates[1] < 0.1, rates
+
+
+def test_injection_settings_are_validated() -> None:
+    assert not Injections.from_yaml([]) and not Injections()
+    with pytest.raises(ValueError, match="unknown injection"):
+        Injections.from_yaml(["signal_precedes_escalation", "no_such_thing"])
+    with pytest.raises(ValueError, match="not selected"):
+        Injections.from_yaml(["harmful_action"], {"confidence_predicts_success.success_at_one": "0.5"})
+    with pytest.raises(ValueError, match="unknown setting"):
+        Injections.from_yaml(["harmful_action"], {"harmful_action.strength": "1"})
+    with pytest.raises(ValueError, match="unknown action"):
+        Injections.from_yaml(["harmful_action"], {"harmful_action.action": "send_gift_card"})
+    with pytest.raises(ValueError, match="unknown signal type"):
+        Injections.from_yaml(["signal_precedes_escalation"], {"signal_precedes_escalation.signal_type": "x"})
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Injections.from_yaml(["signal_precedes_escalation"], {"signal_precedes_escalation.probability": "2"})
+    with pytest.raises(ValueError, match="not of type int"):
+        Injections.from_yaml(["signal_precedes_escalation"], {"signal_precedes_escalation.max_lag_days": "x"})
+    with pytest.raises(ValueError, match=r"NAME\.SETTING=VALUE"):
+        parse_injection_settings(["harmful_action"])
+    chosen = Injections.from_yaml(["harmful_action"], {"harmful_action.action": "proactive_outreach"})
+    assert chosen["harmful_action"]["action"] == "proactive_outreach"
+    assert chosen["harmful_action"]["failure_probability"] == HARMFUL["failure_probability"]
+
+
+def test_cli_injects_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        [
+            *("--customers", "300", "--seed", "3", "--out", str(tmp_path)),
+            *("--inject", "harmful_action,confidence_predicts_success"),
+            *("--inject-setting", "harmful_action.action=proactive_outreach"),
+        ]
+    )
+    assert run(args) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(manifest["injections"]) == ["confidence_predicts_success", "harmful_action"]
+    assert manifest["injections"]["harmful_action"]["settings"]["action"] == "proactive_outreach"
+    assert "injected confidence_predicts_success, harmful_action" in capsys.readouterr().out
+    bad = parser.parse_args(["--customers", "10", "--out", str(tmp_path), "--inject", "bogus"])
+    assert run(bad) == 2
+    assert "unknown injection(s) bogus" in capsys.readouterr().err
+
+
+def test_every_injection_is_documented() -> None:
+    text = (DEFAULTS_PATH.parents[1] / "docs" / "generator-injections.md").read_text()
+    for name in INJECTIONS:
+        assert f"`{name}`" in text, name
+        for setting in SETTINGS[name]:
+            assert f"`{setting}`" in text, (name, setting)
 
 
 # ------------------------------------------------------------------------------------------ rates and CLI
