@@ -1121,6 +1121,10 @@ def _calibration(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[s
         "recorded_outcomes": overall.get("recorded_outcomes"),
         "min_per_bin": params.get("min_outcomes_per_bin"),
         "legend": [{"name": line["name"], "colour": line["colour"]} for line in series],
+        "confidence_level": next(
+            (row["confidence_level"] for row in rows if not _is_missing(row.get("confidence_level"))),
+            params.get("confidence_level"),
+        ),
     }
 
 
@@ -1130,6 +1134,15 @@ def _bin_sort_key(row: Mapping[str, Any]) -> tuple:
             return (0, float(row[column]), str(row.get("grouping_value")))
     text = str(row.get("grouping_value"))
     return (1, int(text), text) if text.isdigit() else (2, 0.0, text)
+
+
+def _bin_direction(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Which end of the score bins holds the highest scores, from their mean scores."""
+    first, last = rows[0].get("mean_risk_score"), rows[-1].get("mean_risk_score")
+    if _is_missing(first) or _is_missing(last) or first == last:
+        return "score bin"
+    top = rows[0] if first > last else rows[-1]
+    return f"score bin ({top['grouping_value']} holds the highest scores)"
 
 
 def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any]) -> dict | None:
@@ -1179,7 +1192,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str,
                 for row in drawable
             ],
             reference=1.0,
-            x_label="score bin, from the lowest scores to the highest",
+            x_label=_bin_direction(drawable),
             y_label="lift",
         )
     return result
@@ -1274,6 +1287,9 @@ def _thresholds(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
                 "best": best,
                 "in_force": in_force,
                 "conclusion": conclusion,
+                "setting_in_force": next(
+                    (row["setting_in_force"] for row in candidates if row.get("setting_in_force")), None
+                ),
                 "chart": chart,
                 "statuses": statuses,
                 "short": not measured,
@@ -1308,11 +1324,11 @@ def _actions(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
 def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any]:
     """The learning marts (issue 19): each part is None when its mart is not in the database."""
     params = _parameters(con, cat)
-    level = None
-    if cat.has(IMPACT_PARAMETERS, "confidence_level"):
-        level = _plain(con.execute(f"select max(confidence_level) from {IMPACT_PARAMETERS}").fetchone()[0])
+    if cat.has(
+        IMPACT_PARAMETERS, "confidence_level"
+    ):  # the level of every interval, unless a row says its own
+        params["confidence_level"] = _parameters(con, cat, IMPACT_PARAMETERS).get("confidence_level")
     return {
-        "confidence_level": level,
         "missing": [table for table in LEARNING_MARTS if not cat.has(table)],
         "params": params,
         "calibration": _calibration(con, cat, params),
