@@ -1148,12 +1148,12 @@ def _bin_direction(rows: Sequence[Mapping[str, Any]]) -> str:
 def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any]) -> dict | None:
     if not cat.has(BACKTEST, "scored_date", "grouping_name", "grouping_value"):
         return None
-    rows = [{k: _plain(v) for k, v in row.items()} for row in _records(con, f"select * from {BACKTEST}")]
-    totals = sorted(
-        (row for row in rows if row["grouping_name"] == "all"),
-        key=lambda row: row["scored_date"],
-        reverse=True,
-    )
+
+    def read(where: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        found = _records(con, f"select * from {BACKTEST} where {where} order by scored_date desc", params)
+        return [{k: _plain(v) for k, v in row.items()} for row in found]
+
+    totals = read("grouping_name = 'all'")  # one row per scored date
     measured = [row for row in totals if _has_evidence(row, "event_rate")]
     pending = [row for row in totals if not _has_evidence(row, "event_rate")]
     result: dict[str, Any] = {
@@ -1171,7 +1171,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str,
         return result
     latest = measured[0]
     scored = latest["scored_date"]
-    of_date = [row for row in rows if row["scored_date"] == scored]
+    of_date = read("scored_date = ? and grouping_name <> 'all'", [scored])
     score_bins = sorted((row for row in of_date if row["grouping_name"] == "score_bin"), key=_bin_sort_key)
     bands = sorted((row for row in of_date if row["grouping_name"] == "risk_band"), key=_bin_sort_key)
     drawable = [row for row in score_bins if _has_evidence(row, "lift")]

@@ -536,13 +536,15 @@ def test_learning_section_on_the_sample_says_insufficient_data(sample_report: tu
     assert "Insufficient data for a calibration curve: 6 recorded outcomes" in text
     assert "no confidence bin has the 10 outcomes a point needs" in text
     assert (
-        "Not measured yet. No scored date has its follow-up complete: 2025-01-20 (follow-up incomplete)"
-        in text
+        "Not measured yet. No scored date is measured: follow-up incomplete: scored on 2025-01-20, its 30-day"
+        " window closes on 2025-02-19" in text
     )
     assert "Insufficient data to rank the signals" in text
     assert "Insufficient data to judge any action" in text
     recommendations = _text(learned[learned.index('id="learned-recommendations"') :])
-    assert recommendations.count("insufficient data") >= 2  # both parameters (chip or conclusion)
+    for parameter, following in (("confidence floor", "act min band"), ("act min band", "Actions")):
+        said = recommendations[recommendations.index(parameter) : recommendations.index(following)]
+        assert "insufficient data" in said, parameter  # in the mart's conclusion, or a chip before it
     assert "<svg" not in learned  # words, not empty charts
 
 
