@@ -1037,8 +1037,13 @@ def column_chart(
                 "mid": round(x + slot / 2, 2),
             }
         )
+    leading = y_max / 10 ** math.floor(math.log10(y_max))  # 1, 2, 2.5 or 5
+    count = 4 if round(leading) == 2 and leading < 2.4 else 5  # steps of 1, 2 or 5 times a power of ten
+    step = y_max / count
+    digits = max(0, -math.floor(math.log10(step)))
     y_ticks = [
-        {"y": round(top + plot_h - plot_h * t / y_max, 2), "label": fmt_num(t, 1)} for t in _ticks(y_max)
+        {"y": round(top + plot_h - plot_h * t / y_max, 2), "label": fmt_num(t, digits)}
+        for t in _ticks(y_max, count)
     ]
     return {
         "title": title,
@@ -1208,19 +1213,20 @@ def _signals(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, 
         ("effectiveness_rank nulls last", "lift desc nulls last", "signals desc", "signal_type", "source"),
     )
     ranked = [row for row in rows if not _is_missing(row.get("effectiveness_rank"))]
+    drawn = [row for row in ranked if not _is_missing(row.get("lift"))][:TOP_ROWS]
     chart = None
-    if ranked and all(not _is_missing(row.get("lift")) for row in ranked):
+    if drawn:
         chart = bar_chart(
-            "Lift of the ranked signals (precision / base rate)",
+            "Lift of the highest-ranked signals (precision / base rate)",
             [
                 (f"{fmt_label(r['signal_type'])} · {r.get('source') or '—'}", r["lift"], LIFT_COLOUR)
-                for r in ranked
+                for r in drawn
             ],
             total=0,
             label_width=240,
             width=560,
         )
-        for row, source in zip(chart.rows, ranked, strict=True):
+        for row, source in zip(chart.rows, drawn, strict=True):
             row["value_text"] = f"{fmt_num(source['lift'], 2)}{TIMES}"
         chart.description = f"{chart.title}. " + "; ".join(
             f"{r['label']}: {r['value_text']}" for r in chart.rows
