@@ -13,7 +13,7 @@ ranked as (
     select
         decision_log.decision_id,
         decision_log.intervention_id,
-        decision_log.inputs.risk_band as risk_band,
+        decision_log.inputs.risk_band,
         decision_log.approval_reasons,
         row_number() over (
             partition by decision_log.intervention_id

@@ -102,8 +102,8 @@ joined as (
         on actions.recommended_action = by_action.recommended_action
     left join effects
         on
-            actions.recommended_action = effects.recommended_action
-            and effects.method_rank = 1
+        actions.recommended_action = effects.recommended_action
+        and effects.method_rank = 1
 ),
 
 judged as (
@@ -162,7 +162,10 @@ final as (
                         'worse than doing nothing: ' || judged.effect_metric || ' changed by '
                         || {{ delta_text.format('judged.effect') }} || ' against the '
                         || case when judged.effect_method = 'randomized' then 'holdout' else 'matched comparison' end
-                        || ' (' || judged.effect_method || '; ' || {{ learning_percent_text('judged.confidence_level') }}
+                        || ' ('
+                        || judged.effect_method
+                        || '; '
+                        || {{ learning_percent_text('judged.confidence_level') }}
                         || ' interval ' || {{ delta_text.format('judged.effect_ci_lower') }} || ' to '
                         || {{ delta_text.format('judged.effect_ci_upper') }} || ')'
                 when judged.is_worse_than_nothing
@@ -189,8 +192,10 @@ final as (
                         || cast(judged.recorded_outcomes as {{ string_type() }}) || ' outcomes succeeded',
                         'no recorded outcomes'
                     )
-                    || coalesce(', ' || {{ money_text.format('judged.total_cost / nullif(judged.successes, 0)') }}
-                        || ' per success', '')
+                    || coalesce(
+                        ', ' || {{ money_text.format('judged.total_cost / nullif(judged.successes, 0)') }}
+                        || ' per success', ''
+                    )
             end as {{ string_type() }}
         ) as conclusion,
         cast(as_of.as_of_date as date) as as_of_date,

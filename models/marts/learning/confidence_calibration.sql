@@ -103,16 +103,16 @@ bin_rows as (
         confidence_bins.bin_order,
         confidence_bins.bin_lower,
         confidence_bins.bin_upper,
-        coalesce(by_bin.recorded_outcomes, 0) as recorded_outcomes,
-        coalesce(by_bin.successes, 0) as successes,
         by_bin.confidence_total,
-        by_bin.squared_error_total
+        by_bin.squared_error_total,
+        coalesce(by_bin.recorded_outcomes, 0) as recorded_outcomes,
+        coalesce(by_bin.successes, 0) as successes
     from origins
     cross join confidence_bins
     left join by_bin
         on
-            origins.origin = by_bin.origin
-            and confidence_bins.bin_index = by_bin.bin_index
+        origins.origin = by_bin.origin
+        and confidence_bins.bin_index = by_bin.bin_index
 ),
 
 bin_measures as (
@@ -157,6 +157,7 @@ summary_rows as (
         1.0 as bin_upper,
         origin_totals.recorded_outcomes,
         origin_totals.successes,
+        calibration_errors.expected_calibration_error,
         case
             when origin_totals.recorded_outcomes > 0
                 then cast(origin_totals.successes as double) / origin_totals.recorded_outcomes
@@ -168,8 +169,7 @@ summary_rows as (
         case
             when origin_totals.recorded_outcomes > 0
                 then origin_totals.squared_error_total / origin_totals.recorded_outcomes
-        end as brier_score,
-        calibration_errors.expected_calibration_error
+        end as brier_score
     from origin_totals
     left join calibration_errors
         on origin_totals.origin = calibration_errors.origin
@@ -258,12 +258,14 @@ final as (
                 when measured.success_rate_ci_upper < measured.mean_confidence
                     then
                         'over-confident: ' || {{ learning_percent_text('measured.success_rate') }}
-                        || ' succeeded at a mean confidence of ' || {{ learning_percent_text('measured.mean_confidence') }}
+                        || ' succeeded at a mean confidence of '
+                        || {{ learning_percent_text('measured.mean_confidence') }}
                         || '; the interval lies below it'
                 when measured.success_rate_ci_lower > measured.mean_confidence
                     then
                         'under-confident: ' || {{ learning_percent_text('measured.success_rate') }}
-                        || ' succeeded at a mean confidence of ' || {{ learning_percent_text('measured.mean_confidence') }}
+                        || ' succeeded at a mean confidence of '
+                        || {{ learning_percent_text('measured.mean_confidence') }}
                         || '; the interval lies above it'
                 else
                     'consistent: ' || {{ learning_percent_text('measured.success_rate') }}

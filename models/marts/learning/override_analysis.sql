@@ -88,8 +88,8 @@ binned as (
     cross join learning_parameters
     left join confidence_bins
         on
-            {{ learning_confidence_bin('known_interventions.confidence', 'learning_parameters.confidence_bin_width') }}
-            = confidence_bins.bin_index
+        {{ learning_confidence_bin('known_interventions.confidence', 'learning_parameters.confidence_bin_width') }}
+        = confidence_bins.bin_index
 ),
 
 approval_reasons as (
@@ -212,13 +212,17 @@ complete as (
     from counted
     full outer join frame
         on
-            counted.grouping_name = frame.grouping_name
-            and counted.grouping_value = frame.grouping_value
+        counted.grouping_name = frame.grouping_name
+        and counted.grouping_value = frame.grouping_value
 ),
 
 rated as (
     select
         complete.*,
+        impact_parameters.z_confidence,
+        impact_parameters.confidence_level,
+        learning_parameters.min_outcomes_per_bin,
+        learning_parameters.learning_config_hash,
         complete.approved + complete.rejected as reviewed,
         case
             when complete.recorded_outcomes > 0
@@ -228,10 +232,6 @@ rated as (
             when complete.approved + complete.rejected > 0
                 then cast(complete.rejected as double) / (complete.approved + complete.rejected)
         end as rejection_rate,
-        impact_parameters.z_confidence,
-        impact_parameters.confidence_level,
-        learning_parameters.min_outcomes_per_bin,
-        learning_parameters.learning_config_hash,
         case
             when
                 complete.recorded_outcomes >= learning_parameters.min_outcomes_per_bin

@@ -48,21 +48,21 @@ recorded as (
     select
         intervention_outcomes.intervention_id,
         intervention_outcomes.confidence,
-        case when intervention_outcomes.is_success then 1 else 0 end as success,
         cast(
             case when intervention_outcomes.is_success then intervention_outcomes.estimated_revenue_saved else 0 end
             - intervention_outcomes.intervention_cost
             as double
         ) as net_value,
+        case when intervention_outcomes.is_success then 1 else 0 end as success,
         coalesce(policy_decisions.risk_band, risk_history.risk_band) as decision_risk_band
     from intervention_outcomes
     left join policy_decisions
         on intervention_outcomes.intervention_id = policy_decisions.intervention_id
     left join risk_history
         on
-            intervention_outcomes.origin = 'feed'
-            and intervention_outcomes.customer_id = risk_history.customer_id
-            and intervention_outcomes.generated_at = risk_history.as_of_date
+        intervention_outcomes.origin = 'feed'
+        and intervention_outcomes.customer_id = risk_history.customer_id
+        and intervention_outcomes.generated_at = risk_history.as_of_date
     where
         not intervention_outcomes.is_pending
         and intervention_outcomes.is_success is not null
@@ -127,7 +127,7 @@ floor_grid_candidates as (
         coalesce(sum(floor_steps.net_value_squares), 0) as net_value_squares
     from floor_grid
     left join floor_steps
-        on floor_steps.step_index >= floor_grid.step_index
+        on floor_grid.step_index <= floor_steps.step_index
     group by floor_grid.candidate_floor
 ),
 
@@ -186,6 +186,13 @@ banded as (
         on recorded.decision_risk_band = risk_bands.risk_band
 ),
 
+band_counts as (
+    select
+        count(band_order) as evaluated_outcomes,
+        count(*) - count(band_order) as unknown_band_outcomes
+    from banded
+),
+
 band_candidates as (
     select
         'act_min_band' as parameter,
@@ -196,13 +203,19 @@ band_candidates as (
         coalesce(sum(banded.success), 0) as successes,
         coalesce(sum(banded.net_value), 0) as net_value_total,
         coalesce(sum(banded.net_value * banded.net_value), 0) as net_value_squares,
-        (select count(*) from banded where banded.band_order is not null) as evaluated_outcomes,
-        (select count(*) from banded where banded.band_order is null) as unknown_band_outcomes
+        band_counts.evaluated_outcomes,
+        band_counts.unknown_band_outcomes
     from risk_bands
     cross join settings_in_force
+    cross join band_counts
     left join banded
-        on banded.band_order >= risk_bands.band_order
-    group by risk_bands.risk_band, risk_bands.band_order, settings_in_force.act_min_band
+        on risk_bands.band_order <= banded.band_order
+    group by
+        risk_bands.risk_band,
+        risk_bands.band_order,
+        settings_in_force.act_min_band,
+        band_counts.evaluated_outcomes,
+        band_counts.unknown_band_outcomes
 ),
 
 -- ---------------------------------------------------------------------------------- both
@@ -237,86 +250,105 @@ estimated as (
 
 ranked as (
     select
-        *,
+        estimated.*,
         row_number() over (
-            partition by parameter
+            partition by estimated.parameter
             order by
-                case when status = 'measured' then 0 else 1 end,
-                net_value_total desc,
-                case when is_in_force then 0 else 1 end,
-                candidate_order
+                case when estimated.status = 'measured' then 0 else 1 end,
+                estimated.net_value_total desc,
+                case when estimated.is_in_force then 0 else 1 end,
+                estimated.candidate_order asc
         ) as value_rank
     from estimated
 ),
 
 flagged as (
     select
-        *,
-        value_rank = 1 and status = 'measured' as is_best
+        ranked.*,
+        ranked.value_rank = 1 and ranked.status = 'measured' as is_best
     from ranked
 ),
 
 -- what the conclusion of a parameter says, on each of its rows
-parameter_facts as (
+facts as (
     select
         flagged.*,
-        max(case when is_best then candidate_value end) over (partition by parameter) as best_value,
-        max(case when is_best then net_value_total end) over (partition by parameter) as best_net_value,
-        max(case when is_best then net_value_total - net_value_half_width end) over (partition by parameter)
+        max(case when flagged.is_best then flagged.candidate_value end)
+            over (partition by flagged.parameter)
+            as best_value,
+        max(case when flagged.is_best then flagged.net_value_total end)
+            over (partition by flagged.parameter)
+            as best_net_value,
+        max(case when flagged.is_best then flagged.net_value_total - flagged.net_value_half_width end)
+            over (partition by flagged.parameter)
             as best_ci_lower,
-        max(case when is_best then net_value_total + net_value_half_width end) over (partition by parameter)
+        max(case when flagged.is_best then flagged.net_value_total + flagged.net_value_half_width end)
+            over (partition by flagged.parameter)
             as best_ci_upper,
-        max(case when is_best then recorded_outcomes end) over (partition by parameter) as best_outcomes,
-        max(case when is_best and is_in_force then 1 else 0 end) over (partition by parameter) as best_is_in_force,
-        max(case when is_in_force then candidate_value end) over (partition by parameter) as in_force_value,
-        max(case when is_in_force then net_value_total end) over (partition by parameter) as in_force_net_value,
-        max(recorded_outcomes) over (partition by parameter) as most_outcomes
+        max(case when flagged.is_best then flagged.recorded_outcomes end)
+            over (partition by flagged.parameter)
+            as best_outcomes,
+        max(case when flagged.is_best and flagged.is_in_force then 1 else 0 end)
+            over (partition by flagged.parameter)
+            as best_is_in_force,
+        max(case when flagged.is_in_force then flagged.candidate_value end)
+            over (partition by flagged.parameter)
+            as in_force_value,
+        max(case when flagged.is_in_force then flagged.net_value_total end)
+            over (partition by flagged.parameter)
+            as in_force_net_value,
+        max(flagged.recorded_outcomes) over (partition by flagged.parameter) as most_outcomes
     from flagged
 ),
 
 concluded as (
     select
-        parameter_facts.*,
+        facts.*,
         case
             when not settings_in_force.has_policy_config
                 then 'no policy config recorded yet (the policy has not run), so the setting in force is unknown; '
             else ''
         end
         || case
-            when best_value is null
+            when facts.best_value is null
                 then
-                    'insufficient data: at most ' || cast(most_outcomes as {{ string_type() }})
+                    'insufficient data: at most ' || cast(facts.most_outcomes as {{ string_type() }})
                     || ' recorded outcomes behind a candidate, fewer than the '
-                    || cast(min_outcomes_for_recommendation as {{ string_type() }}) || ' needed; no recommendation'
-            when best_is_in_force = 1
+                    || cast(facts.min_outcomes_for_recommendation as {{ string_type() }})
+                    || ' needed; no recommendation'
+            when facts.best_is_in_force = 1
                 then
-                    'the setting in force (' || best_value || ') has the highest net value on the recorded outcomes: '
-                    || {{ money_text.format('best_net_value') }} || ' ('
-                    || {{ learning_percent_text('confidence_level') }} || ' interval '
-                    || {{ money_text.format('best_ci_lower') }} || ' to ' || {{ money_text.format('best_ci_upper') }}
-                    || ') on ' || cast(best_outcomes as {{ string_type() }}) || ' outcomes'
+                    'the setting in force (' || facts.best_value
+                    || ') has the highest net value on the recorded outcomes: '
+                    || {{ money_text.format('facts.best_net_value') }} || ' ('
+                    || {{ learning_percent_text('facts.confidence_level') }} || ' interval '
+                    || {{ money_text.format('facts.best_ci_lower') }} || ' to '
+                    || {{ money_text.format('facts.best_ci_upper') }}
+                    || ') on ' || cast(facts.best_outcomes as {{ string_type() }}) || ' outcomes'
             else
-                'a setting of ' || best_value || ' would have had the highest net value on the recorded outcomes: '
-                || {{ money_text.format('best_net_value') }} || ' ('
-                || {{ learning_percent_text('confidence_level') }} || ' interval '
-                || {{ money_text.format('best_ci_lower') }} || ' to ' || {{ money_text.format('best_ci_upper') }}
-                || ') on ' || cast(best_outcomes as {{ string_type() }}) || ' outcomes, against '
+                'a setting of ' || facts.best_value
+                || ' would have had the highest net value on the recorded outcomes: '
+                || {{ money_text.format('facts.best_net_value') }} || ' ('
+                || {{ learning_percent_text('facts.confidence_level') }} || ' interval '
+                || {{ money_text.format('facts.best_ci_lower') }} || ' to '
+                || {{ money_text.format('facts.best_ci_upper') }}
+                || ') on ' || cast(facts.best_outcomes as {{ string_type() }}) || ' outcomes, against '
                 || coalesce(
-                    {{ money_text.format('in_force_net_value') }} || ' for the setting in force (' || in_force_value
-                    || ')',
+                    {{ money_text.format('facts.in_force_net_value') }} || ' for the setting in force ('
+                    || facts.in_force_value || ')',
                     'an unknown setting in force'
                 )
         end
         || case
-            when unknown_band_outcomes > 0
+            when facts.unknown_band_outcomes > 0
                 then
-                    '; ' || cast(unknown_band_outcomes as {{ string_type() }})
+                    '; ' || cast(facts.unknown_band_outcomes as {{ string_type() }})
                     || ' recorded outcomes have no known risk band at decision time and are left out'
             else ''
         end
         || '. Observational (what happened to the interventions made, not an experiment); the policy is not changed.'
             as conclusion
-    from parameter_facts
+    from facts
     cross join settings_in_force
 ),
 
