@@ -916,6 +916,11 @@ def _is_short_of_evidence(status: Any) -> bool:
     return "insufficient" in text or "incomplete" in text
 
 
+def _number_or(value: Any, default: float) -> float:
+    """``value`` as a float; ``default`` when it is null (0 is a value: a Wilson interval may start at 0)."""
+    return default if _is_missing(value) else float(value)
+
+
 def _has_evidence(row: Mapping[str, Any], *columns: str) -> bool:
     return not _is_short_of_evidence(row.get("status")) and all(not _is_missing(row.get(c)) for c in columns)
 
@@ -925,13 +930,19 @@ def _learning_rows(
     cat: Catalog,
     table: str,
     order: Sequence[str],
+    as_of: Any = None,
     date_column: str = "as_of_date",
 ) -> tuple[list[dict[str, Any]], Any]:
-    """The table's rows of its latest date (all rows when it has no date column), ordered by those of ``order``
-    that exist (each an optional ``desc``/``nulls last`` suffix after the column name)."""
+    """The table's rows of the report's as_of_date when it has them, else of its latest date (all rows when it
+    has no date column), ordered by those of ``order`` that exist (each an optional ``desc``/``nulls last``
+    suffix after the column name)."""
     where, params, latest = "", [], None
     if cat.has(table, date_column):
-        latest = con.execute(f"select max({date_column}) from {table}").fetchone()[0]
+        latest = con.execute(
+            f"select coalesce(max({date_column}) filter (where {date_column} = cast(? as date)),"
+            f" max({date_column})) from {table}",
+            [None if as_of is None else str(as_of)],
+        ).fetchone()[0]
         if latest is not None:
             where, params = f"where {date_column} = ?", [latest]
     terms = [term for term in order if cat.has(table, term.split()[0])]
@@ -1062,11 +1073,13 @@ def column_chart(
     }
 
 
-def _calibration(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any]) -> dict | None:
+def _calibration(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], as_of: Any = None
+) -> dict | None:
     if not cat.has(CALIBRATION, "confidence_bin", "success_rate"):
         return None
-    rows, as_of = _learning_rows(
-        con, cat, CALIBRATION, ("origin", "bin_order", "bin_lower", "confidence_bin")
+    rows, shown = _learning_rows(
+        con, cat, CALIBRATION, ("origin", "bin_order", "bin_lower", "confidence_bin"), as_of
     )
     summaries = [row for row in rows if row["confidence_bin"] == "all"]
     bins = [row for row in rows if row["confidence_bin"] != "all"]
@@ -1089,8 +1102,8 @@ def _calibration(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[s
                 {
                     "x": float(x),
                     "y": rate,
-                    "lower": float(row.get("success_rate_ci_lower") or rate),
-                    "upper": float(row.get("success_rate_ci_upper") or rate),
+                    "lower": _number_or(row.get("success_rate_ci_lower"), rate),
+                    "upper": _number_or(row.get("success_rate_ci_upper"), rate),
                     "label": row["confidence_bin"],
                     "n": row.get("recorded_outcomes"),
                 }
@@ -1117,7 +1130,7 @@ def _calibration(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[s
         (row for row in summaries if row.get("origin") == "all"), summaries[0] if summaries else {}
     )
     return {
-        "as_of": as_of,
+        "as_of": shown,
         "summaries": summaries,
         "chart": calibration_chart("Calibration: success rate by confidence bin", series) if series else None,
         "bins_drawn": sum(len(line["points"]) for line in series[:1]),
@@ -1203,14 +1216,17 @@ def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str,
     return result
 
 
-def _signals(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any]) -> dict | None:
+def _signals(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], as_of: Any = None
+) -> dict | None:
     if not cat.has(SIGNALS, "signal_type"):
         return None
-    rows, as_of = _learning_rows(
+    rows, shown = _learning_rows(
         con,
         cat,
         SIGNALS,
         ("effectiveness_rank nulls last", "lift desc nulls last", "signals desc", "signal_type", "source"),
+        as_of,
     )
     ranked = [row for row in rows if not _is_missing(row.get("effectiveness_rank"))]
     drawn = [row for row in ranked if not _is_missing(row.get("lift"))][:TOP_ROWS]
@@ -1232,7 +1248,7 @@ def _signals(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, 
             f"{r['label']}: {r['value_text']}" for r in chart.rows
         )
     return {
-        "as_of": as_of,
+        "as_of": shown,
         "rows": rows,
         "ranked": len(ranked),
         "chart": chart,
@@ -1242,10 +1258,12 @@ def _signals(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, 
     }
 
 
-def _thresholds(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
+def _thresholds(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict | None:
     if not cat.has(THRESHOLDS, "parameter", "candidate_value"):
         return None
-    rows, as_of = _learning_rows(con, cat, THRESHOLDS, ("parameter", "candidate_order", "candidate_value"))
+    rows, shown = _learning_rows(
+        con, cat, THRESHOLDS, ("parameter", "candidate_order", "candidate_value"), as_of
+    )
     parameters = []
     names = sorted(
         {row["parameter"] for row in rows},
@@ -1301,17 +1319,18 @@ def _thresholds(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
                 "short": not measured,
             }
         )
-    return {"as_of": as_of, "parameters": parameters}
+    return {"as_of": shown, "parameters": parameters}
 
 
-def _actions(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
+def _actions(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict | None:
     if not cat.has(ACTIONS, "recommended_action"):
         return None
-    rows, as_of = _learning_rows(
+    rows, shown = _learning_rows(
         con,
         cat,
         ACTIONS,
         ("is_worse_than_nothing desc nulls last", "interventions desc", "recommended_action"),
+        as_of,
     )
     for row in rows:
         row["tone"] = (
@@ -1320,15 +1339,16 @@ def _actions(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict | None:
             else ("warning" if _is_short_of_evidence(row.get("status")) else "neutral")
         )
     return {
-        "as_of": as_of,
+        "as_of": shown,
         "rows": rows,
         "flagged": [row for row in rows if row.get("is_worse_than_nothing")],
         "measured": sum(1 for row in rows if _has_evidence(row, "success_rate")),
     }
 
 
-def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any]:
-    """The learning marts (issue 19): each part is None when its mart is not in the database."""
+def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict[str, Any]:
+    """The learning marts (issue 19) as of the report's date (else their latest): each part is None when its
+    mart is not in the database."""
     params = _parameters(con, cat)
     if cat.has(
         IMPACT_PARAMETERS, "confidence_level"
@@ -1337,11 +1357,11 @@ def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any]:
     return {
         "missing": [table for table in LEARNING_MARTS if not cat.has(table)],
         "params": params,
-        "calibration": _calibration(con, cat, params),
+        "calibration": _calibration(con, cat, params, as_of),
         "backtest": _backtest(con, cat, params),
-        "signals": _signals(con, cat, params),
-        "thresholds": _thresholds(con, cat),
-        "actions": _actions(con, cat),
+        "signals": _signals(con, cat, params, as_of),
+        "thresholds": _thresholds(con, cat, as_of),
+        "actions": _actions(con, cat, as_of),
     }
 
 
@@ -1529,7 +1549,7 @@ def collect(
             "changes": _changes(con, cat),
             "policy": _policy(con, cat, run_id=header["run_id"], as_of=header["as_of_date"]),
             "impact": _impact(con, cat),
-            "learning": _learning(con, cat),
+            "learning": _learning(con, cat, header["as_of_date"]),
             "config_hashes": _config_hashes(con, cat, kpi),
         }
     finally:

@@ -587,6 +587,24 @@ def test_learning_section_draws_the_measured_marts(work_db: Path, tmp_path: Path
     assert actions.count("worse than nothing</span>") == 1
 
 
+def test_learning_section_shows_the_report_date(work_db: Path, tmp_path: Path) -> None:
+    """The calibration history holds a later date too: a report of 2025-01-20 shows that date's rows, a report
+    without a date the latest."""
+    _add_learning_marts(work_db)
+    with duckdb.connect(str(work_db)) as con:
+        con.execute(
+            """
+            insert into marts.confidence_calibration
+            select * replace (date '2025-01-27' as as_of_date, recorded_outcomes + 100 as recorded_outcomes)
+            from marts.confidence_calibration
+            """
+        )
+    dated = render_report(work_db, tmp_path / "dated", run_info=RUN_INFO).read_text(encoding="utf-8")
+    latest = render_report(work_db, tmp_path / "latest").read_text(encoding="utf-8")
+    assert "over 60 outcomes" in _section(dated, "learned-heading")
+    assert "over 160 outcomes" in _section(latest, "learned-heading")
+
+
 def test_learning_section_without_the_marts(work_db: Path, tmp_path: Path) -> None:
     """An older database, or a run that did not build the models downstream of the policy."""
     _add_learning_marts(work_db)
