@@ -589,7 +589,7 @@ def test_learning_section_draws_the_measured_marts(work_db: Path, tmp_path: Path
 
 def test_learning_section_shows_the_report_date(work_db: Path, tmp_path: Path) -> None:
     """The calibration history holds a later date too: a report of 2025-01-20 shows that date's rows, a report
-    without a date the latest."""
+    of a date the history does not have its latest."""
     _add_learning_marts(work_db)
     with duckdb.connect(str(work_db)) as con:
         con.execute(
@@ -600,7 +600,8 @@ def test_learning_section_shows_the_report_date(work_db: Path, tmp_path: Path) -
             """
         )
     dated = render_report(work_db, tmp_path / "dated", run_info=RUN_INFO).read_text(encoding="utf-8")
-    latest = render_report(work_db, tmp_path / "latest").read_text(encoding="utf-8")
+    other = {**RUN_INFO, "as_of_date": "2025-01-25"}
+    latest = render_report(work_db, tmp_path / "latest", run_info=other).read_text(encoding="utf-8")
     assert "over 60 outcomes" in _section(dated, "learned-heading")
     assert "over 160 outcomes" in _section(latest, "learned-heading")
 
