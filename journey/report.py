@@ -1253,6 +1253,7 @@ def _signals(
         "ranked": len(ranked),
         "chart": chart,
         "with_signals": sum(1 for row in rows if (row.get("signals") or 0) > 0),
+        "awaiting": sum(int(row.get("signals_awaiting_follow_up") or 0) for row in rows),
         "min_signals": params.get("min_signals_for_ranking"),
         "window_days": params.get("event_window_days"),
     }

@@ -526,7 +526,9 @@ def _add_learning_marts(db: Path) -> None:
         )
 
 
-def test_learning_section_on_the_sample_says_insufficient_data(sample_report: tuple[Path, str]) -> None:
+def test_learning_section_on_the_sample_says_insufficient_data(
+    sample_report: tuple[Path, str], sample_db: Path
+) -> None:
     """Ten customers, six recorded outcomes, one scored date: every learning mart exists and has too little
     evidence, and the section says so in words instead of drawing empty charts."""
     _, html = sample_report
@@ -540,6 +542,12 @@ def test_learning_section_on_the_sample_says_insufficient_data(sample_report: tu
         " window closes on 2025-02-19" in text
     )
     assert "Insufficient data to rank the signals" in text
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        awaiting = con.sql(
+            "select sum(signals_awaiting_follow_up) from marts.signal_effectiveness"
+        ).fetchone()[0]
+    assert awaiting > 0
+    assert f"{awaiting} signals are still within their window" in text
     assert "Insufficient data to judge any action" in text
     recommendations = _text(learned[learned.index('id="learned-recommendations"') :])
     for parameter, following in (("confidence floor", "act min band"), ("act min band", "Actions")):
