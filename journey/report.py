@@ -1184,6 +1184,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str,
         "chart": None,
         "bands": [],
         "history": measured[:TOP_ROWS],
+        # the score's drift is known for a date before its follow-up is: the newest scored date's
+        "newest": totals[0] if totals and not _is_missing(totals[0].get("score_drift_mean")) else None,
     }
     if not measured:
         return result

@@ -463,7 +463,7 @@ def _add_learning_marts(db: Path) -> None:
                 events / customers / 0.165, score, null, null, null, 'measured', date '2025-01-20'
             from (values ('low', 500, 40, 0.2), ('critical', 100, 45, 0.8)) as bands(band, customers, events, score)
             union all
-            select date '2025-01-20', 'all', 'all', 1010, null, null, null, 0.51, null, null, null,
+            select date '2025-01-20', 'all', 'all', 1010, null, null, null, 0.51, null, -0.004, 0.02,
                 'follow-up incomplete', date '2025-01-20'
             """
         )
@@ -576,6 +576,7 @@ def test_learning_section_draws_the_measured_marts(work_db: Path, tmp_path: Path
     assert [int(b) for b, _ in lifts] == list(range(1, 11))
     assert lifts[-1][1] == "1.82"
     assert "0.734" in backtest and "1 of 2 scored dates measured" in _text(backtest)
+    assert "newest scoring, 2025-01-20: mean score change \u22120.004 , PSI 0.020" in _text(backtest)
     # ranked signals first, in rank order; the unranked one listed with its status
     signals = learned[learned.index('id="learned-signals"') : learned.index('id="learned-recommendations"')]
     assert re.findall(r"<title>([a-z ]+ · [a-z]+): ", signals) == [
