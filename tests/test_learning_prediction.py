@@ -70,7 +70,7 @@ def test_sample_signal_effectiveness_says_insufficient_data(sample_db: Path) -> 
     assert {row[13] for row in rows} == {None}
     assert {row[14] for row in rows} == {"insufficient data"}
     assert {row[16] for row in rows} == {date(2025, 1, 20)}
-    assert sum(row[3] for row in rows) == 10  # the 11 signals less the orphan S009
+    assert sum(row[3] for row in rows) == 11  # the 12 signals less the orphan S009
     assert {row[6] for row in rows} == {3}
     # C002's low_product_usage signal (01-13) precedes its failed outcome (01-20): 1 of the 3 events
     assert by_group["low_product_usage", "automated"][7:9] == (1, pytest.approx(1 / 3))
@@ -103,7 +103,9 @@ def test_sample_backtest_says_follow_up_incomplete(sample_db: Path) -> None:
         )
     ]  # fmt: skip
     mean = query(sample_db, "select avg(risk_score) from marts.customer_risk_scores")[0][0]
-    assert query(sample_db, "select mean_risk_score from marts.risk_score_backtest")[0][0] == pytest.approx(mean)
+    assert query(sample_db, "select mean_risk_score from marts.risk_score_backtest")[0][0] == pytest.approx(
+        mean
+    )
 
 
 def test_the_marts_are_built_after_the_policy(dbt_target: Path, tmp_path: Path) -> None:
@@ -160,7 +162,13 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> Daily:
     project = short_window_project(folder / "project")
     target, db = folder / "target", folder / "daily.duckdb"
     for day in range(DAYS + 1):
-        build(project, target, db, folder / "feeds" / f"day_{day:03d}", BOTH_MARTS if day == DAYS else BACKTEST_ONLY)
+        build(
+            project,
+            target,
+            db,
+            folder / "feeds" / f"day_{day:03d}",
+            BOTH_MARTS if day == DAYS else BACKTEST_ONLY,
+        )
     return Daily(folder, project, target, db, date.fromisoformat(manifest["as_of_date"]))
 
 
@@ -188,7 +196,10 @@ def test_backtest_measures_each_date_when_its_window_closes(daily: Daily) -> Non
         if end <= daily.last:
             # measured on the day its window closed, and kept since
             assert complete and computed_on == end, (scored, computed_on)
-            assert status == "measured" and min(with_event, customers - with_event) >= minimum, (scored, status)
+            assert status == "measured" and min(with_event, customers - with_event) >= minimum, (
+                scored,
+                status,
+            )
             assert 0 < auc < 1  # its value: test_backtest_values_match_a_direct_computation
         else:
             # its own day's run wrote its one row, and no later run needed to
@@ -244,7 +255,8 @@ def test_backtest_values_match_a_direct_computation(daily: Daily) -> None:
         " where grouping_name = 'risk_band' group by all",
     )
     assert {row[0]: row[1:] for row in bands} == {
-        scored: (len(csv_column("ref_risk_bands", "risk_band")), values[0]) for scored, values in measured.items()
+        scored: (len(csv_column("ref_risk_bands", "risk_band")), values[0])
+        for scored, values in measured.items()
     }
 
 
@@ -255,7 +267,9 @@ def test_backtest_incremental_equals_full_refresh(daily: Daily, tmp_path: Path) 
     last_day = daily.folder / "feeds" / f"day_{DAYS:03d}"
     build(daily.project, daily.target, full, last_day, ["--select", "risk_score_backtest", "--full-refresh"])
     columns = "* exclude (as_of_date)"
-    ordered = f"select {columns} from marts.risk_score_backtest order by scored_date, grouping_name, grouping_order"
+    ordered = (
+        f"select {columns} from marts.risk_score_backtest order by scored_date, grouping_name, grouping_order"
+    )
     incremental_rows, full_rows = query(daily.db, ordered), query(full, ordered)
     assert len(incremental_rows) == len(full_rows) > DAYS + 1
     for left, right in zip(incremental_rows, full_rows, strict=True):

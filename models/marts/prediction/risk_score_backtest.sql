@@ -21,9 +21,12 @@
 ) }}
 {%- set window_end = dbt.dateadd('day', 'parameters.event_window_days', 'all_dates.scored_date') -%}
 {%- set window_end = 'cast(' ~ window_end ~ ' as date)' %}
+{#- DuckDB materializes a CTE that is read more than once: the whole history would be copied on every run (a cost
+    that grows with it); not materialized lets the date filters below reach the table scan. -#}
+{%- set not_materialized = 'not materialized' if target.type == 'duckdb' else '' %}
 with
 
-history as (
+history as {{ not_materialized }} (
     select * from {{ ref('customer_risk_history') }}
 ),
 
