@@ -3,6 +3,9 @@
     decided with (stg_policy__configs, the validated config as JSON, the latest by decided_at; the one declaration
     is policy/policy.yml). Before the policy has ever run there is no config: the row is still there, with nulls
     (has_policy_config false). -#}
+{#- a view: threshold_recommendations is its one reader -#}
+{{ config(materialized='view') }}
+
 with
 
 configs as (

@@ -54,14 +54,17 @@ recorded as (
             as double
         ) as net_value,
         case when intervention_outcomes.is_success then 1 else 0 end as success,
-        coalesce(policy_decisions.risk_band, risk_history.risk_band) as decision_risk_band
+        case
+            when intervention_outcomes.origin = 'policy' then policy_decisions.risk_band
+            else risk_history.risk_band
+        end as decision_risk_band
     from intervention_outcomes
     left join policy_decisions
         on intervention_outcomes.intervention_id = policy_decisions.intervention_id
+    -- equalities only: a condition on the left side alone in an outer join makes DuckDB loop over all pairs
     left join risk_history
         on
-        intervention_outcomes.origin = 'feed'
-        and intervention_outcomes.customer_id = risk_history.customer_id
+        intervention_outcomes.customer_id = risk_history.customer_id
         and intervention_outcomes.generated_at = risk_history.as_of_date
     where
         not intervention_outcomes.is_pending
