@@ -39,6 +39,7 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 TEMPLATE = "report.html.j2"
 
 MINUS, EN_DASH = "\u2212", "\u2013"  # typographic minus for negative numbers; en dash for ranges
+TIMES = "\u00d7"  # multiplication sign after a lift ("1.80" and the sign)
 
 HISTOGRAM_BINS = 20
 TOP_ROWS = 10
@@ -894,6 +895,479 @@ def _impact(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, Any] | No
     }
 
 
+# ------------------------------------------------------------------------------------------ what it learned
+
+LEARNING_PARAMETERS = "intermediate.int_learning_parameters"
+IMPACT_PARAMETERS = "intermediate.int_impact_parameters"  # confidence_level of every interval
+CALIBRATION = "marts.confidence_calibration"
+BACKTEST = "marts.risk_score_backtest"
+SIGNALS = "marts.signal_effectiveness"
+THRESHOLDS = "marts.threshold_recommendations"
+ACTIONS = "marts.action_performance"
+LEARNING_MARTS = (CALIBRATION, BACKTEST, SIGNALS, THRESHOLDS, ACTIONS)
+ORIGIN_COLOURS = {"all": "#0072b2", "feed": "#e69f00", "policy": "#009e73"}
+LIFT_COLOUR = "#2b6cb0"
+THRESHOLD_ORDER = ("confidence_floor", "act_min_band")  # display order; another parameter follows by name
+
+
+def _is_short_of_evidence(status: Any) -> bool:
+    """'insufficient data', 'follow-up incomplete' and the like: a row whose figures are not to be drawn."""
+    text = str(status or "").lower()
+    return "insufficient" in text or "incomplete" in text
+
+
+def _number_or(value: Any, default: float) -> float:
+    """``value`` as a float; ``default`` when it is null (0 is a value: a Wilson interval may start at 0)."""
+    return default if _is_missing(value) else float(value)
+
+
+def _has_evidence(row: Mapping[str, Any], *columns: str) -> bool:
+    return not _is_short_of_evidence(row.get("status")) and all(not _is_missing(row.get(c)) for c in columns)
+
+
+def _learning_rows(
+    con: duckdb.DuckDBPyConnection,
+    cat: Catalog,
+    table: str,
+    order: Sequence[str],
+    as_of: Any = None,
+    date_column: str = "as_of_date",
+) -> tuple[list[dict[str, Any]], Any]:
+    """The table's rows of the report's as_of_date when it has them, else of its latest date (all rows when it
+    has no date column), ordered by those of ``order`` that exist (each an optional ``desc``/``nulls last``
+    suffix after the column name)."""
+    where, params, latest = "", [], None
+    if cat.has(table, date_column):
+        latest = con.execute(
+            f"select coalesce(max({date_column}) filter (where {date_column} = cast(? as date)),"
+            f" max({date_column})) from {table}",
+            [None if as_of is None else str(as_of)],
+        ).fetchone()[0]
+        if latest is not None:
+            where, params = f"where {date_column} = ?", [latest]
+    terms = [term for term in order if cat.has(table, term.split()[0])]
+    order_by = f"order by {', '.join(terms)}" if terms else ""
+    rows = _records(con, f"select * from {table} {where} {order_by}", params)
+    return [{k: _plain(v) for k, v in row.items()} for row in rows], latest
+
+
+def _parameters(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, table: str = LEARNING_PARAMETERS
+) -> dict[str, Any]:
+    if not cat.has(table):
+        return {}
+    rows = _records(con, f"select * from {table} limit 1")
+    return {k: _plain(v) for k, v in rows[0].items()} if rows else {}
+
+
+def calibration_chart(title: str, series: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Success rate against mean confidence, one point per confidence bin with its interval as a vertical
+    error bar, the points of a series joined, over the diagonal of perfect calibration. Both axes are [0, 1].
+
+    series: name, colour, points (x, y, lower, upper, label, n). Geometry is computed here."""
+    size, left, top = 300, 52, 12
+    width, height = left + size + 16, top + size + 46
+
+    def x_of(value: float) -> float:
+        return round(left + size * min(max(value, 0.0), 1.0), 2)
+
+    def y_of(value: float) -> float:
+        return round(top + size * (1 - min(max(value, 0.0), 1.0)), 2)
+
+    drawn, parts = [], []
+    for line in series:
+        points = []
+        for point in line["points"]:
+            tip = (
+                f"{line['name']} · confidence {point['label']}: success {fmt_pct(point['y'])}"
+                f" ({fmt_pct(point['lower'])} to {fmt_pct(point['upper'])}) over {fmt_int(point['n'])} outcomes,"
+                f" mean confidence {fmt_num(point['x'], 2)}"
+            )
+            points.append(
+                {
+                    "cx": x_of(point["x"]),
+                    "cy": y_of(point["y"]),
+                    "y1": y_of(point["lower"]),
+                    "y2": y_of(point["upper"]),
+                    "tip": tip,
+                }
+            )
+            parts.append(tip)
+        drawn.append(
+            {
+                "name": line["name"],
+                "colour": line["colour"],
+                "points": points,
+                "path": " ".join(f"{p['cx']},{p['cy']}" for p in points),
+            }
+        )
+    ticks = [{"value": i / 5, "label": f"{i / 5:.1f}", "x": x_of(i / 5), "y": y_of(i / 5)} for i in range(6)]
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": left + size,
+        "top": top,
+        "bottom_y": top + size,
+        "series": drawn,
+        "ticks": ticks,
+        "description": f"{title}. The diagonal is perfect calibration. " + "; ".join(parts) + ".",
+    }
+
+
+def column_chart(
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    reference: float | None = None,
+    x_label: str = "",
+    y_label: str = "",
+) -> dict[str, Any]:
+    """Vertical bars with a label under each and its value above, and a dashed reference line (lift 1).
+
+    rows: label, value, value_text, tip, colour. Geometry is computed here."""
+    width, height = 560, 250
+    left, right, top, bottom = 52, 12, 22, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([float(r["value"]) for r in rows] + [reference or 0.0])
+    y_max = _nice_max(peak)
+    slot = plot_w / max(1, len(rows))
+    bars = []
+    for index, row in enumerate(rows):
+        value = max(float(row["value"]), 0.0)
+        bar_h = max(1.5, plot_h * value / y_max) if value else 0.0
+        x = left + index * slot
+        bars.append(
+            {
+                **row,
+                "x": round(x + slot * 0.15, 2),
+                "w": round(slot * 0.7, 2),
+                "y": round(top + plot_h - bar_h, 2),
+                "h": round(bar_h, 2),
+                "mid": round(x + slot / 2, 2),
+            }
+        )
+    leading = y_max / 10 ** math.floor(math.log10(y_max))  # 1, 2, 2.5 or 5
+    count = 4 if round(leading) == 2 and leading < 2.4 else 5  # steps of 1, 2 or 5 times a power of ten
+    step = y_max / count
+    digits = max(0, -math.floor(math.log10(step)))
+    y_ticks = [
+        {"y": round(top + plot_h - plot_h * t / y_max, 2), "label": fmt_num(t, digits)}
+        for t in _ticks(y_max, count)
+    ]
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "left": left,
+        "plot_right": left + plot_w,
+        "top": top,
+        "bottom_y": top + plot_h,
+        "bars": bars,
+        "y_ticks": y_ticks,
+        "x_label": x_label,
+        "y_label": y_label,
+        "reference_y": None if reference is None else round(top + plot_h - plot_h * reference / y_max, 2),
+        "description": f"{title}. " + "; ".join(r["tip"] for r in rows) + ".",
+    }
+
+
+def _calibration(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], as_of: Any = None
+) -> dict | None:
+    if not cat.has(CALIBRATION, "confidence_bin", "success_rate"):
+        return None
+    rows, shown = _learning_rows(
+        con, cat, CALIBRATION, ("origin", "bin_order", "bin_lower", "confidence_bin"), as_of
+    )
+    summaries = [row for row in rows if row["confidence_bin"] == "all"]
+    bins = [row for row in rows if row["confidence_bin"] != "all"]
+    origin_order = {name: index for index, name in enumerate(ORIGIN_COLOURS)}
+    summaries.sort(key=lambda row: (origin_order.get(row.get("origin"), 9), str(row.get("origin"))))
+
+    def points(origin: Any) -> list[dict[str, Any]]:
+        found = []
+        for row in bins:
+            if row.get("origin", "all") != origin or not _has_evidence(row, "success_rate"):
+                continue
+            middle = None
+            if not _is_missing(row.get("bin_lower")) and not _is_missing(row.get("bin_upper")):
+                middle = (row["bin_lower"] + row["bin_upper"]) / 2
+            x = row.get("mean_confidence") if not _is_missing(row.get("mean_confidence")) else middle
+            if x is None:
+                continue
+            rate = float(row["success_rate"])
+            found.append(
+                {
+                    "x": float(x),
+                    "y": rate,
+                    "lower": _number_or(row.get("success_rate_ci_lower"), rate),
+                    "upper": _number_or(row.get("success_rate_ci_upper"), rate),
+                    "label": row["confidence_bin"],
+                    "n": row.get("recorded_outcomes"),
+                }
+            )
+        return found
+
+    origins = [row.get("origin", "all") for row in summaries] or ["all"]
+    by_origin = {origin: points(origin) for origin in origins}
+    # 'all' always; feed and policy as their own curves only when both have one (else each repeats 'all')
+    drawn = ["all"] if by_origin.get("all") else [o for o in origins if by_origin.get(o)][:1]
+    split = [o for o in ("feed", "policy") if by_origin.get(o)]
+    if len(split) == 2:
+        drawn += split
+    series = [
+        {"name": origin, "colour": ORIGIN_COLOURS.get(origin, NEUTRAL_COLOUR), "points": by_origin[origin]}
+        for origin in drawn
+    ]
+    short = [
+        row
+        for row in bins
+        if row.get("origin", "all") in drawn[:1] and not _has_evidence(row, "success_rate")
+    ]
+    overall = next(
+        (row for row in summaries if row.get("origin") == "all"), summaries[0] if summaries else {}
+    )
+    return {
+        "as_of": shown,
+        "summaries": summaries,
+        "chart": calibration_chart("Calibration: success rate by confidence bin", series) if series else None,
+        "bins_drawn": sum(len(line["points"]) for line in series[:1]),
+        "bins_short": [row["confidence_bin"] for row in short if (row.get("recorded_outcomes") or 0) > 0],
+        "bins_empty": sum(1 for row in short if not row.get("recorded_outcomes")),
+        "recorded_outcomes": overall.get("recorded_outcomes"),
+        "min_per_bin": params.get("min_outcomes_per_bin"),
+        "legend": [{"name": line["name"], "colour": line["colour"]} for line in series],
+        "confidence_level": next(
+            (row["confidence_level"] for row in rows if not _is_missing(row.get("confidence_level"))),
+            params.get("confidence_level"),
+        ),
+    }
+
+
+def _bin_sort_key(row: Mapping[str, Any]) -> tuple:
+    for column in ("bin_order", "grouping_order", "band_order", "mean_risk_score"):
+        if not _is_missing(row.get(column)):
+            return (0, float(row[column]), str(row.get("grouping_value")))
+    text = str(row.get("grouping_value"))
+    return (1, int(text), text) if text.isdigit() else (2, 0.0, text)
+
+
+def _bin_direction(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Which end of the score bins holds the highest scores, from their mean scores."""
+    first, last = rows[0].get("mean_risk_score"), rows[-1].get("mean_risk_score")
+    if _is_missing(first) or _is_missing(last) or first == last:
+        return "score bin"
+    top = rows[0] if first > last else rows[-1]
+    return f"score bin ({top['grouping_value']} holds the highest scores)"
+
+
+def _backtest(con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any]) -> dict | None:
+    if not cat.has(BACKTEST, "scored_date", "grouping_name", "grouping_value"):
+        return None
+
+    def read(where: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        found = _records(con, f"select * from {BACKTEST} where {where} order by scored_date desc", params)
+        return [{k: _plain(v) for k, v in row.items()} for row in found]
+
+    totals = read("grouping_name = 'all'")  # one row per scored date
+    measured = [row for row in totals if _has_evidence(row, "event_rate")]
+    pending = [row for row in totals if not _has_evidence(row, "event_rate")]
+    result: dict[str, Any] = {
+        "dates": len(totals),
+        "measured_dates": len(measured),
+        "pending": pending[:TOP_ROWS],
+        "window_days": params.get("event_window_days"),
+        "min_events": params.get("min_events_for_backtest"),
+        "latest": None,
+        "chart": None,
+        "bands": [],
+        "history": measured[:TOP_ROWS],
+        # the score's drift is known for a date before its follow-up is: the newest scored date's
+        "newest": totals[0] if totals and not _is_missing(totals[0].get("score_drift_mean")) else None,
+    }
+    if not measured:
+        return result
+    latest = measured[0]
+    scored = latest["scored_date"]
+    of_date = read("scored_date = ? and grouping_name <> 'all'", [scored])
+    score_bins = sorted((row for row in of_date if row["grouping_name"] == "score_bin"), key=_bin_sort_key)
+    bands = sorted((row for row in of_date if row["grouping_name"] == "risk_band"), key=_bin_sort_key)
+    drawable = [row for row in score_bins if _has_evidence(row, "lift")]
+    result["latest"] = latest
+    result["bands"] = bands
+    if drawable:
+        result["chart"] = column_chart(
+            f"Lift by score bin, scored {fmt_date(scored)}",
+            [
+                {
+                    "label": str(row["grouping_value"]),
+                    "value": float(row["lift"]),
+                    "value_text": f"{fmt_num(row['lift'], 2)}{TIMES}",
+                    "colour": LIFT_COLOUR,
+                    "tip": f"score bin {row['grouping_value']}: {fmt_int(row.get('customers'))} customers,"
+                    f" event rate {fmt_pct(row.get('event_rate'))}, lift {fmt_num(row['lift'], 2)}",
+                }
+                for row in drawable
+            ],
+            reference=1.0,
+            x_label=_bin_direction(drawable),
+            y_label="lift",
+        )
+    return result
+
+
+def _signals(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], as_of: Any = None
+) -> dict | None:
+    if not cat.has(SIGNALS, "signal_type"):
+        return None
+    rows, shown = _learning_rows(
+        con,
+        cat,
+        SIGNALS,
+        ("effectiveness_rank nulls last", "lift desc nulls last", "signals desc", "signal_type", "source"),
+        as_of,
+    )
+    ranked = [row for row in rows if not _is_missing(row.get("effectiveness_rank"))]
+    drawn = [row for row in ranked if not _is_missing(row.get("lift"))][:TOP_ROWS]
+    chart = None
+    if drawn:
+        chart = bar_chart(
+            "Lift of the highest-ranked signals (precision / base rate)",
+            [
+                (f"{fmt_label(r['signal_type'])} · {r.get('source') or '—'}", r["lift"], LIFT_COLOUR)
+                for r in drawn
+            ],
+            total=0,
+            label_width=240,
+            width=560,
+        )
+        for row, source in zip(chart.rows, drawn, strict=True):
+            row["value_text"] = f"{fmt_num(source['lift'], 2)}{TIMES}"
+        chart.description = f"{chart.title}. " + "; ".join(
+            f"{r['label']}: {r['value_text']}" for r in chart.rows
+        )
+    return {
+        "as_of": shown,
+        "rows": rows,
+        "ranked": len(ranked),
+        "chart": chart,
+        "with_signals": sum(1 for row in rows if (row.get("signals") or 0) > 0),
+        "awaiting": sum(int(row.get("signals_awaiting_follow_up") or 0) for row in rows),
+        "min_signals": params.get("min_signals_for_ranking"),
+        "window_days": params.get("event_window_days"),
+    }
+
+
+def _thresholds(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict | None:
+    if not cat.has(THRESHOLDS, "parameter", "candidate_value"):
+        return None
+    rows, shown = _learning_rows(
+        con, cat, THRESHOLDS, ("parameter", "candidate_order", "candidate_value"), as_of
+    )
+    parameters = []
+    names = sorted(
+        {row["parameter"] for row in rows},
+        key=lambda name: (
+            THRESHOLD_ORDER.index(name) if name in THRESHOLD_ORDER else len(THRESHOLD_ORDER),
+            name,
+        ),
+    )
+    for name in names:
+        candidates = [row for row in rows if row["parameter"] == name]
+        best = next((row for row in candidates if row.get("is_best")), None)
+        in_force = next((row for row in candidates if row.get("is_in_force")), None)
+        conclusion = next(
+            (row["conclusion"] for row in [best, in_force, *candidates] if row and row.get("conclusion")),
+            None,
+        )
+        measured = [
+            row
+            for row in candidates
+            if _has_evidence(row, "expected_net_value", "net_value_ci_lower", "net_value_ci_upper")
+        ]
+        chart = None
+        if measured:
+            chart = forest_chart(
+                f"Expected net value by {fmt_label(name)} (observational)",
+                [
+                    {
+                        "label": str(row["candidate_value"])
+                        + (" · in force" if row.get("is_in_force") else "")
+                        + (" · best" if row.get("is_best") else ""),
+                        "effect": row["expected_net_value"],
+                        "ci_lower": row["net_value_ci_lower"],
+                        "ci_upper": row["net_value_ci_upper"],
+                        "tone": "ok" if row.get("is_best") else "neutral",
+                    }
+                    for row in measured
+                ],
+                digits=0,
+            )
+        statuses = sorted({str(row.get("status")) for row in candidates if row.get("status")})
+        parameters.append(
+            {
+                "name": name,
+                "candidates": len(candidates),
+                "best": best,
+                "in_force": in_force,
+                "conclusion": conclusion,
+                "setting_in_force": next(
+                    (row["setting_in_force"] for row in candidates if row.get("setting_in_force")), None
+                ),
+                "chart": chart,
+                "statuses": statuses,
+                "short": not measured,
+            }
+        )
+    return {"as_of": shown, "parameters": parameters}
+
+
+def _actions(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict | None:
+    if not cat.has(ACTIONS, "recommended_action"):
+        return None
+    rows, shown = _learning_rows(
+        con,
+        cat,
+        ACTIONS,
+        ("is_worse_than_nothing desc nulls last", "interventions desc", "recommended_action"),
+        as_of,
+    )
+    for row in rows:
+        row["tone"] = (
+            "error"
+            if row.get("is_worse_than_nothing")
+            else ("warning" if _is_short_of_evidence(row.get("status")) else "neutral")
+        )
+    return {
+        "as_of": shown,
+        "rows": rows,
+        "flagged": [row for row in rows if row.get("is_worse_than_nothing")],
+        "measured": sum(1 for row in rows if _has_evidence(row, "success_rate")),
+    }
+
+
+def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict[str, Any]:
+    """The learning marts (issue 19) as of the report's date (else their latest): each part is None when its
+    mart is not in the database."""
+    params = _parameters(con, cat)
+    if cat.has(
+        IMPACT_PARAMETERS, "confidence_level"
+    ):  # the level of every interval, unless a row says its own
+        params["confidence_level"] = _parameters(con, cat, IMPACT_PARAMETERS).get("confidence_level")
+    return {
+        "missing": [table for table in LEARNING_MARTS if not cat.has(table)],
+        "params": params,
+        "calibration": _calibration(con, cat, params, as_of),
+        "backtest": _backtest(con, cat, params),
+        "signals": _signals(con, cat, params, as_of),
+        "thresholds": _thresholds(con, cat, as_of),
+        "actions": _actions(con, cat, as_of),
+    }
+
+
 def _finding_level(failure: Mapping[str, Any]) -> str:
     if failure.get("status") == "exception":
         return "exception"
@@ -1078,6 +1552,7 @@ def collect(
             "changes": _changes(con, cat),
             "policy": _policy(con, cat, run_id=header["run_id"], as_of=header["as_of_date"]),
             "impact": _impact(con, cat),
+            "learning": _learning(con, cat, header["as_of_date"]),
             "config_hashes": _config_hashes(con, cat, kpi),
         }
     finally:
@@ -1093,6 +1568,10 @@ def _config_hashes(con: duckdb.DuckDBPyConnection, cat: Catalog, kpi: Mapping[st
     hashes = []
     if kpi and kpi.get("kpi_config_hash"):
         hashes.append(("KPI config", kpi["kpi_config_hash"]))
+    if cat.has(LEARNING_PARAMETERS, "learning_config_hash"):
+        value = con.execute(f"select max(learning_config_hash) from {LEARNING_PARAMETERS}").fetchone()[0]
+        if value:
+            hashes.append(("Learning config", value))
     if cat.has("marts.customer_risk_scores", "scoring_config_hash"):
         values = [
             row[0]

@@ -14,7 +14,9 @@ import duckdb
 import pytest
 
 from journey.report import (
+    LEARNING_MARTS,
     REPORT_FILE,
+    calibration_chart,
     find_chromium,
     fmt_int,
     fmt_pct,
@@ -353,6 +355,7 @@ def test_report_on_a_database_without_marts(tmp_path: Path) -> None:
     assert "marts.kpi_overview is not in this database" in text
     assert "marts.customer_risk_scores is not in this database" in text
     assert "The policy step has not run" in text
+    assert "The learning marts were not built in this database" in text
     assert "No data-quality summary at" in text
 
 
@@ -398,6 +401,260 @@ def test_million_customers_are_aggregated_in_sql(tmp_path: Path) -> None:
     assert seconds < 30
 
 
+# -------------------------------------------------------------------------------------- what it learned
+
+
+def _add_learning_marts(db: Path) -> None:
+    """Measured learning marts with known figures (the sample has too few outcomes to measure anything): a
+    calibration curve of five bins with one short bin, a backtest of ten score bins, two ranked signal types and
+    one short, a confidence floor with three candidates and one harmful action."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            """
+            create or replace table marts.confidence_calibration as
+            with bins as (
+                select * from (values
+                    ('0.3-0.4', 0.3, 0.4, 4, 40, 12, 0.35),
+                    ('0.4-0.5', 0.4, 0.5, 5, 50, 20, 0.45),
+                    ('0.5-0.6', 0.5, 0.6, 6, 60, 33, 0.55),
+                    ('0.6-0.7', 0.6, 0.7, 7, 70, 45, 0.65),
+                    ('0.7-0.8', 0.7, 0.8, 8, 80, 60, 0.75),
+                    ('0.9-1.0', 0.9, 1.0, 10, 3, 3, 0.95)
+                ) as bins(confidence_bin, bin_lower, bin_upper, bin_order, recorded_outcomes, successes,
+                    mean_confidence)
+            )
+            select
+                date '2025-01-20' as as_of_date,
+                'all' as origin,
+                confidence_bin, bin_lower, bin_upper, bin_order, recorded_outcomes, successes,
+                successes / recorded_outcomes as success_rate,
+                successes / recorded_outcomes - 0.1 as success_rate_ci_lower,
+                successes / recorded_outcomes + 0.1 as success_rate_ci_upper,
+                mean_confidence,
+                successes / recorded_outcomes - mean_confidence as calibration_gap,
+                cast(null as double) as brier_score,
+                cast(null as double) as expected_calibration_error,
+                case when recorded_outcomes >= 10 then 'measured' else 'insufficient data' end as status,
+                'h' as learning_config_hash
+            from bins
+            union all
+            select
+                date '2025-01-20', 'all', 'all', null, null, null, 303, 173, 173 / 303, 0.52, 0.62, 0.6,
+                -0.03, 0.231, 0.052, 'measured', 'h'
+            """
+        )
+        con.execute(
+            """
+            create or replace table marts.risk_score_backtest as
+            select
+                date '2024-12-01' as scored_date, 'score_bin' as grouping_name, cast(bin as varchar) as grouping_value,
+                100 as customers, bin * 3 as customers_with_event, bin * 0.03 as event_rate,
+                bin * 0.03 / 0.165 as lift, bin / 10.0 - 0.05 as mean_risk_score,
+                cast(null as double) as auc, cast(null as double) as score_drift_mean,
+                cast(null as double) as score_drift_psi, 'measured' as status,
+                date '2025-01-20' as as_of_date
+            from range(1, 11) as bins(bin)
+            union all
+            select date '2024-12-01', 'all', 'all', 1000, 165, 0.165, 1.0, 0.5, 0.734, 0.012, 0.031, 'measured',
+                date '2025-01-20'
+            union all
+            select date '2024-12-01', 'risk_band', band, customers, events, events / customers,
+                events / customers / 0.165, score, null, null, null, 'measured', date '2025-01-20'
+            from (values ('low', 500, 40, 0.2), ('critical', 100, 45, 0.8)) as bands(band, customers, events, score)
+            union all
+            select date '2025-01-20', 'all', 'all', 1010, null, null, null, 0.51, null, -0.004, 0.02,
+                'follow-up incomplete', date '2025-01-20'
+            """
+        )
+        con.execute(
+            """
+            create or replace table marts.signal_effectiveness as
+            select * from (values
+                ('usage_drop', 'automated', 120, 60, 0.5, 0.41, 0.59, 0.25, 2.0, 0.3, 1),
+                ('negative_sentiment', 'manual', 80, 24, 0.3, 0.21, 0.41, 0.25, 1.2, 0.1, 2),
+                ('renewal_intent', 'manual', 5, 1, 0.2, 0.04, 0.62, 0.25, 0.8, 0.01, null)
+            ) as signals(signal_type, source, signals, signals_followed_by_event, precision, precision_ci_lower,
+                precision_ci_upper, base_rate, lift, recall, effectiveness_rank)
+            """
+        )
+        con.execute(
+            """
+            alter table marts.signal_effectiveness add column status varchar;
+            update marts.signal_effectiveness
+            set status = case when effectiveness_rank is null then 'insufficient data' else 'measured' end;
+            alter table marts.signal_effectiveness add column as_of_date date default date '2025-01-20';
+            """
+        )
+        con.execute(
+            """
+            create or replace table marts.threshold_recommendations as
+            select * from (values
+                ('confidence_floor', '0.30', 1, false, false, 300, 170, 50000.0, 166.7, 30000.0, 70000.0),
+                ('confidence_floor', '0.40', 2, true, false, 250, 150, 60000.0, 240.0, 42000.0, 78000.0),
+                ('confidence_floor', '0.50', 3, false, true, 200, 130, 65000.0, 325.0, 49000.0, 81000.0),
+                ('act_min_band', 'high', 1, true, false, 12, 6, null, null, null, null)
+            ) as candidates(parameter, candidate_value, candidate_order, is_in_force, is_best, recorded_outcomes,
+                successes, expected_net_value, net_value_per_outcome, net_value_ci_lower, net_value_ci_upper)
+            """
+        )
+        con.execute(
+            """
+            alter table marts.threshold_recommendations add column status varchar;
+            alter table marts.threshold_recommendations add column conclusion varchar;
+            update marts.threshold_recommendations
+            set status = case when parameter = 'act_min_band' then 'insufficient data' else 'measured' end,
+                conclusion = case when parameter = 'act_min_band'
+                    then 'insufficient data: 12 outcomes with a known band, fewer than 30'
+                    else 'A floor of 0.50 would have earned the most on these outcomes (observational)' end;
+            """
+        )
+        con.execute(
+            """
+            create or replace table marts.action_performance as
+            select * from (values
+                ('proactive_outreach', 200, 150, 90, 0.6, 40.0, 20000.0, 'randomized', -0.04, -0.07, -0.01, false,
+                    'measured', 'Lowers churn risk against the holdout'),
+                ('reengagement_campaign', 120, 100, 30, 0.3, 90.0, -3000.0, 'observational', 0.05, 0.02, 0.08, true,
+                    'measured', 'Customers got riskier than the matched comparison'),
+                ('monitor_only', 0, 0, 0, null, null, 0.0, null, null, null, null, false, 'insufficient data',
+                    'No outcomes recorded')
+            ) as actions(recommended_action, interventions, recorded_outcomes, successes, success_rate,
+                cost_per_success, net_value, effect_method, effect, effect_ci_lower, effect_ci_upper,
+                is_worse_than_nothing, status, conclusion)
+            """
+        )
+
+
+def test_learning_section_on_the_sample_says_insufficient_data(
+    sample_report: tuple[Path, str], sample_db: Path
+) -> None:
+    """Ten customers, six recorded outcomes, one scored date: every learning mart exists and has too little
+    evidence, and the section says so in words instead of drawing empty charts."""
+    _, html = sample_report
+    learned = _section(html, "learned-heading")
+    text = _text(learned)
+    assert "were not built" not in text and "Not built in this database" not in text
+    assert "Insufficient data for a calibration curve: 6 recorded outcomes" in text
+    assert "no confidence bin has the 10 outcomes a point needs" in text
+    assert (
+        "Not measured yet. No scored date is measured: follow-up incomplete: scored on 2025-01-20, its 30-day"
+        " window closes on 2025-02-19" in text
+    )
+    assert "Insufficient data to rank the signals" in text
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        awaiting = con.sql(
+            "select sum(signals_awaiting_follow_up) from marts.signal_effectiveness"
+        ).fetchone()[0]
+    assert awaiting > 0
+    assert f"{awaiting} signals are still within their window" in text
+    assert "Insufficient data to judge any action" in text
+    recommendations = _text(learned[learned.index('id="learned-recommendations"') :])
+    for parameter, following in (("confidence floor", "act min band"), ("act min band", "Actions")):
+        said = recommendations[recommendations.index(parameter) : recommendations.index(following)]
+        assert "insufficient data" in said, parameter  # in the mart's conclusion, or a chip before it
+    assert "<svg" not in learned  # words, not empty charts
+
+
+def test_learning_section_draws_the_measured_marts(work_db: Path, tmp_path: Path) -> None:
+    _add_learning_marts(work_db)
+    html = render_report(work_db, tmp_path / "out").read_text(encoding="utf-8")
+    learned = _section(html, "learned-heading")
+    text = _text(learned)
+    calibration = learned[learned.index('id="learned-calibration"') : learned.index('id="learned-backtest"')]
+    # five measured bins drawn, the short one (3 outcomes) named instead; the summary row's scores
+    assert calibration.count('<g class="bin">') == 5
+    assert "confidence 0.5-0.6: success 55.0% (45.0% to 65.0%) over 60 outcomes" in calibration
+    assert "not drawn: 0.9-1.0" in _text(calibration)
+    assert "0.231" in calibration and "0.052" in calibration
+    assert 'class="threshold diagonal"' in calibration
+    # the backtest of the latest measured date, not the newer one whose follow-up is incomplete
+    backtest = learned[learned.index('id="learned-backtest"') : learned.index('id="learned-signals"')]
+    assert "Lift by score bin, scored 2024-12-01" in backtest
+    assert backtest.count('<g class="column">') == 10
+    lifts = re.findall(r"<title>score bin (\d+): [^<]*lift ([\d.]+)</title>", backtest)
+    assert [int(b) for b, _ in lifts] == list(range(1, 11))
+    assert lifts[-1][1] == "1.82"
+    assert "0.734" in backtest and "1 of 2 scored dates measured" in _text(backtest)
+    assert "newest scoring, 2025-01-20: mean score change \u22120.004 , PSI 0.020" in _text(backtest)
+    # ranked signals first, in rank order; the unranked one listed with its status
+    signals = learned[learned.index('id="learned-signals"') : learned.index('id="learned-recommendations"')]
+    assert re.findall(r"<title>([a-z ]+ · [a-z]+): ", signals) == [
+        "usage drop · automated",
+        "negative sentiment · manual",
+    ]
+    assert signals.index("usage drop") < signals.index("negative sentiment") < signals.index("renewal intent")
+    # the confidence floor's candidates drawn with their intervals; the band says insufficient data in words
+    assert "A floor of 0.50 would have earned the most" in text
+    assert learned.count('class="effect"') == 3
+    assert "0.40 · in force" in learned and "0.50 · best" in learned
+    assert "insufficient data: 12 outcomes with a known band" in text
+    # the harmful action is flagged, first
+    assert "1 action did worse than doing nothing: reengagement campaign" in text
+    actions = learned[learned.index('<th scope="col">Action</th>') :]
+    assert actions.index("reengagement campaign") < actions.index("proactive outreach")
+    assert actions.count("worse than nothing</span>") == 1
+
+
+def test_learning_section_shows_the_report_date(work_db: Path, tmp_path: Path) -> None:
+    """The calibration history holds a later date too: a report of 2025-01-20 shows that date's rows, a report
+    of a date the history does not have its latest."""
+    _add_learning_marts(work_db)
+    with duckdb.connect(str(work_db)) as con:
+        con.execute(
+            """
+            insert into marts.confidence_calibration
+            select * replace (date '2025-01-27' as as_of_date, recorded_outcomes + 100 as recorded_outcomes)
+            from marts.confidence_calibration
+            """
+        )
+    dated = render_report(work_db, tmp_path / "dated", run_info=RUN_INFO).read_text(encoding="utf-8")
+    other = {**RUN_INFO, "as_of_date": "2025-01-25"}
+    latest = render_report(work_db, tmp_path / "latest", run_info=other).read_text(encoding="utf-8")
+    assert "over 60 outcomes" in _section(dated, "learned-heading")
+    assert "over 160 outcomes" in _section(latest, "learned-heading")
+
+
+def test_learning_section_without_the_marts(work_db: Path, tmp_path: Path) -> None:
+    """An older database, or a run that did not build the models downstream of the policy."""
+    _add_learning_marts(work_db)
+    with duckdb.connect(str(work_db)) as con:
+        for table in LEARNING_MARTS[1:]:
+            con.execute(f"drop table if exists {table}")
+    html = render_report(work_db, tmp_path / "one").read_text(encoding="utf-8")
+    text = re.sub(r" ([,.])", r"\1", _text(_section(html, "learned-heading")))
+    assert "Not built in this database: " + ", ".join(LEARNING_MARTS[1:]) + "." in text
+    assert "marts.risk_score_backtest was not built in this database" in text
+    with duckdb.connect(str(work_db)) as con:
+        con.execute(f"drop table if exists {LEARNING_MARTS[0]}")
+    html = render_report(work_db, tmp_path / "none").read_text(encoding="utf-8")
+    text = _text(_section(html, "learned-heading"))
+    assert "The learning marts were not built in this database" in text
+    assert "<svg" not in _section(html, "learned-heading")
+
+
+def test_calibration_chart_puts_a_calibrated_point_on_the_diagonal() -> None:
+    chart = calibration_chart(
+        "c",
+        [
+            {
+                "name": "all",
+                "colour": "#000",
+                "points": [
+                    {"x": 0.5, "y": 0.5, "lower": 0.4, "upper": 0.6, "label": "0.5-0.6", "n": 20},
+                    {"x": 0.8, "y": 0.2, "lower": 0.1, "upper": 0.3, "label": "0.8-0.9", "n": 20},
+                ],
+            }
+        ],
+    )
+    size = chart["right"] - chart["left"]
+    on, off = chart["series"][0]["points"]
+    assert on["cx"] - chart["left"] == pytest.approx(chart["bottom_y"] - on["cy"])  # x = y
+    assert on["cx"] == pytest.approx(chart["left"] + size * 0.5)
+    assert off["cy"] == pytest.approx(chart["bottom_y"] - size * 0.2)
+    assert off["y1"] > off["cy"] > off["y2"]  # lower bound below the point, upper above (SVG y grows down)
+
+
 # --------------------------------------------------------------------------------------------- formatting
 
 
@@ -430,6 +687,27 @@ def test_report_renders_in_headless_chromium(sample_db: Path, tmp_path: Path) ->
     assert _png_size(png) == (1280, 2000)
     # a blank page compresses to a few kilobytes; a rendered report with charts and tables does not
     assert png.stat().st_size > 50_000
+
+
+def test_learning_section_renders_in_headless_chromium(work_db: Path, tmp_path: Path) -> None:
+    """The section with every chart drawn, alone on a page with the report's styles, in Chromium."""
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it in .ci/run")
+    _add_learning_marts(work_db)
+    html = render_report(work_db, tmp_path / "out").read_text(encoding="utf-8")
+    section = html[html.rindex("<section", 0, html.index('id="learned"')) :]
+    page = tmp_path / "learned.html"
+    page.write_text(
+        html[: html.index("<main")]
+        + '<main class="wrap">'
+        + section[: section.index("</section>")]
+        + "</section>",
+        encoding="utf-8",
+    )
+    png = tmp_path / "learned.png"
+    assert screenshot(page, png, width=1280, height=1600)
+    assert _png_size(png) == (1280, 1600)
+    assert png.stat().st_size > 50_000  # charts and tables, not a blank page
 
 
 def test_screenshot_without_chromium_returns_false(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
