@@ -130,7 +130,7 @@ labelled as (
         customer_events.customer_id is not null as has_event,
         1 + floor(
             (rank() over (partition by scored_customers.scored_date order by scored_customers.risk_score desc) - 1)
-            * parameters.score_bins * 1.0
+            * cast(parameters.score_bins as double)
             / count(*) over (partition by scored_customers.scored_date)
         ) as score_bin
     from scored_customers
@@ -204,7 +204,7 @@ previous_scores as (
         history.risk_score,
         1 + floor(
             (rank() over (partition by scored_dates.scored_date order by history.risk_score desc) - 1)
-            * parameters.score_bins * 1.0
+            * cast(parameters.score_bins as double)
             / count(*) over (partition by scored_dates.scored_date)
         ) as score_bin
     from scored_dates
@@ -272,9 +272,9 @@ current_in_previous_bins as (
 bin_shares as (
     select
         previous_edges.scored_date,
-        (previous_edges.previous_customers + 1.0) / (previous_edges.previous_total + previous_edges.bins)
+        (cast(previous_edges.previous_customers as double) + 1) / (previous_edges.previous_total + previous_edges.bins)
             as previous_share,
-        (current_in_previous_bins.current_customers + 1.0) / (date_totals.customers + previous_edges.bins)
+        (cast(current_in_previous_bins.current_customers as double) + 1) / (date_totals.customers + previous_edges.bins)
             as current_share
     from previous_edges
     inner join current_in_previous_bins
@@ -422,13 +422,13 @@ rated as (
         dates.score_drift_psi,
         case
             when dates.is_follow_up_complete and groups.customers > 0
-                then groups.customers_with_event * 1.0 / groups.customers
+                then cast(groups.customers_with_event as double) / groups.customers
         end as event_rate,
         case
             when dates.date_status = 'measured' and groups.customers > 0
                 then
-                    (groups.customers_with_event * 1.0 / groups.customers)
-                    / (dates.customers_with_event * 1.0 / dates.customers)
+                    (cast(groups.customers_with_event as double) / groups.customers)
+                    / (cast(dates.customers_with_event as double) / dates.customers)
         end as lift
     from groups
     inner join dates

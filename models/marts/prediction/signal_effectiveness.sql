@@ -193,10 +193,10 @@ measured as (
         coalesce(precision_counts.signals_awaiting_follow_up, 0) as signals_awaiting_follow_up,
         case
             when precision_counts.signals > 0
-                then precision_counts.signals_followed_by_event * 1.0 / precision_counts.signals
+                then cast(precision_counts.signals_followed_by_event as double) / precision_counts.signals
         end as signal_precision,
         case
-            when base_rate.base_signals > 0 then base_rate.base_followed * 1.0 / base_rate.base_signals
+            when base_rate.base_signals > 0 then cast(base_rate.base_followed as double) / base_rate.base_signals
         end as base_rate,
         coalesce(preceded_counts.events_preceded, 0) as events_preceded,
         coalesce(triggered_counts.triggered_interventions, 0) as triggered_interventions,
@@ -261,12 +261,12 @@ final as (
         cast(lift as double) as lift,
         cast(events_total as bigint) as events_total,
         cast(events_preceded as bigint) as events_preceded,
-        cast(case when events_total > 0 then events_preceded * 1.0 / events_total end as double) as recall,
+        cast(case when events_total > 0 then cast(events_preceded as double) / events_total end as double) as recall,
         cast(triggered_interventions as bigint) as triggered_interventions,
         cast(triggered_with_outcome as bigint) as triggered_with_outcome,
         cast(triggered_successes as bigint) as triggered_successes,
         cast(
-            case when triggered_with_outcome > 0 then triggered_successes * 1.0 / triggered_with_outcome end
+            case when triggered_with_outcome > 0 then cast(triggered_successes as double) / triggered_with_outcome end
             as double
         ) as triggered_success_rate,
         cast(effectiveness_rank as integer) as effectiveness_rank,
