@@ -109,7 +109,7 @@ joined as (
 judged as (
     select
         *,
-        case when recorded_outcomes > 0 then cast(successes as double) / recorded_outcomes end as success_rate,
+        {{ kpi_ratio('successes', 'recorded_outcomes') }} as success_rate,
         mean_churn_risk_delta - churn_risk_delta_half_width as churn_risk_delta_ci_lower,
         mean_churn_risk_delta + churn_risk_delta_half_width as churn_risk_delta_ci_upper,
         recorded_outcomes >= min_outcomes_per_bin or effect is not null as has_evidence,

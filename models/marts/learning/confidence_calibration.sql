@@ -118,7 +118,7 @@ bin_rows as (
 bin_measures as (
     select
         *,
-        case when recorded_outcomes > 0 then cast(successes as double) / recorded_outcomes end as success_rate,
+        {{ kpi_ratio('successes', 'recorded_outcomes') }} as success_rate,
         case when recorded_outcomes > 0 then confidence_total / recorded_outcomes end as mean_confidence
     from bin_rows
 ),
@@ -158,10 +158,7 @@ summary_rows as (
         origin_totals.recorded_outcomes,
         origin_totals.successes,
         calibration_errors.expected_calibration_error,
-        case
-            when origin_totals.recorded_outcomes > 0
-                then cast(origin_totals.successes as double) / origin_totals.recorded_outcomes
-        end as success_rate,
+        {{ kpi_ratio('origin_totals.successes', 'origin_totals.recorded_outcomes') }} as success_rate,
         case
             when origin_totals.recorded_outcomes > 0
                 then origin_totals.confidence_total / origin_totals.recorded_outcomes

@@ -224,14 +224,8 @@ rated as (
         learning_parameters.min_outcomes_per_bin,
         learning_parameters.learning_config_hash,
         complete.approved + complete.rejected as reviewed,
-        case
-            when complete.recorded_outcomes > 0
-                then cast(complete.human_overrides as double) / complete.recorded_outcomes
-        end as override_rate,
-        case
-            when complete.approved + complete.rejected > 0
-                then cast(complete.rejected as double) / (complete.approved + complete.rejected)
-        end as rejection_rate,
+        {{ kpi_ratio('complete.human_overrides', 'complete.recorded_outcomes') }} as override_rate,
+        {{ kpi_ratio('complete.rejected', 'complete.approved + complete.rejected') }} as rejection_rate,
         case
             when
                 complete.recorded_outcomes >= learning_parameters.min_outcomes_per_bin

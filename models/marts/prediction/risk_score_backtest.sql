@@ -421,14 +421,14 @@ rated as (
         dates.score_drift_mean,
         dates.score_drift_psi,
         case
-            when dates.is_follow_up_complete and groups.customers > 0
-                then cast(groups.customers_with_event as double) / groups.customers
+            when dates.is_follow_up_complete then {{ kpi_ratio('groups.customers_with_event', 'groups.customers') }}
         end as event_rate,
         case
-            when dates.date_status = 'measured' and groups.customers > 0
-                then
-                    (cast(groups.customers_with_event as double) / groups.customers)
-                    / (cast(dates.customers_with_event as double) / dates.customers)
+            when dates.date_status = 'measured'
+                then {{ kpi_ratio(
+                    kpi_ratio('groups.customers_with_event', 'groups.customers'),
+                    kpi_ratio('dates.customers_with_event', 'dates.customers')
+                ) }}
         end as lift
     from groups
     inner join dates

@@ -191,13 +191,9 @@ measured as (
         coalesce(precision_counts.customers, 0) as customers,
         coalesce(precision_counts.signals_followed_by_event, 0) as signals_followed_by_event,
         coalesce(precision_counts.signals_awaiting_follow_up, 0) as signals_awaiting_follow_up,
-        case
-            when precision_counts.signals > 0
-                then cast(precision_counts.signals_followed_by_event as double) / precision_counts.signals
-        end as signal_precision,
-        case
-            when base_rate.base_signals > 0 then cast(base_rate.base_followed as double) / base_rate.base_signals
-        end as base_rate,
+        {{ kpi_ratio('precision_counts.signals_followed_by_event', 'precision_counts.signals') }}
+            as signal_precision,
+        {{ kpi_ratio('base_rate.base_followed', 'base_rate.base_signals') }} as base_rate,
         coalesce(preceded_counts.events_preceded, 0) as events_preceded,
         coalesce(triggered_counts.triggered_interventions, 0) as triggered_interventions,
         coalesce(triggered_counts.triggered_with_outcome, 0) as triggered_with_outcome,
@@ -261,14 +257,11 @@ final as (
         cast(lift as double) as lift,
         cast(events_total as bigint) as events_total,
         cast(events_preceded as bigint) as events_preceded,
-        cast(case when events_total > 0 then cast(events_preceded as double) / events_total end as double) as recall,
+        {{ kpi_ratio('events_preceded', 'events_total') }} as recall,
         cast(triggered_interventions as bigint) as triggered_interventions,
         cast(triggered_with_outcome as bigint) as triggered_with_outcome,
         cast(triggered_successes as bigint) as triggered_successes,
-        cast(
-            case when triggered_with_outcome > 0 then cast(triggered_successes as double) / triggered_with_outcome end
-            as double
-        ) as triggered_success_rate,
+        {{ kpi_ratio('triggered_successes', 'triggered_with_outcome') }} as triggered_success_rate,
         cast(effectiveness_rank as integer) as effectiveness_rank,
         cast(case when is_rankable then 'measured' else 'insufficient data' end as {{ string_type() }}) as status,
         cast(
