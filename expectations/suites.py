@@ -687,8 +687,84 @@ POLICY = SuiteSpec(
     ),
 )
 
+METRIC_ANOMALIES = "quality.dq_metric_anomalies"
+SCHEMA_CHANGES = "quality.dq_schema_changes"
+
+HISTORY = SuiteSpec(
+    name="history",
+    description=(
+        "The run against the runs before it: feed completeness (the SLO), volume and drift metrics far from their "
+        "trailing window, and columns that changed since the previous run date (docs/data-quality-history.md). "
+        "Feed freshness is dbt's source freshness, recorded beside these in ops.check_history."
+    ),
+    expectations=(
+        rows(
+            "feed_completeness",
+            FEED_ACCOUNTING,
+            """
+            with accounting as (select * from {batch})
+            select source, staged_records, input_records, round(100 * completeness, 2) as completeness_pct
+            from accounting
+            where completeness < $completeness_min_share
+            order by source
+            """,
+            key=("source",),
+            label="{source}: {completeness_pct} % staged ({staged_records} of {input_records} records)",
+            reads=(),
+            description=(
+                "The completeness SLO: staged records / input records of each feed (quality.feed_accounting) at "
+                "least params.completeness_min_share (severity.yml)."
+            ),
+        ),
+        rows(
+            "metric_anomalies",
+            METRIC_ANOMALIES,
+            """
+            with judged as (select * from {batch})
+            select
+                metric_key,
+                round(metric_value, 4) as metric_value,
+                round(baseline_median, 4) as baseline_median,
+                baseline_runs,
+                coalesce(cast(round(robust_z, 1) as varchar), 'no spread') as robust_z
+            from judged
+            where is_anomaly
+            order by metric_key
+            """,
+            key=("metric_key",),
+            label="{metric_key}: {metric_value} against a median of {baseline_median} over {baseline_runs} runs "
+            "(z {robust_z})",
+            reads=(),
+            description=(
+                "A volume or drift metric (quality.dq_metrics) far from its trailing window: the rule and its "
+                "parameters are quality.dq_metric_anomalies' and seeds/ref_dq_monitor_parameters.csv's."
+            ),
+        ),
+        rows(
+            "schema_changes",
+            SCHEMA_CHANGES,
+            """
+            with changes as (select * from {batch})
+            select
+                relation_name || '.' || column_name as changed_column,
+                change_type,
+                coalesce(previous_data_type, '-') as previous_data_type,
+                coalesce(data_type, '-') as data_type,
+                previous_as_of_date
+            from changes
+            order by relation_name, column_name
+            """,
+            key=("changed_column",),
+            label="{changed_column}: {change_type} ({previous_data_type} → {data_type}) since {previous_as_of_date}",
+            reads=(),
+            description="Columns of the staged feeds and monitored marts added, removed or retyped since the "
+            "previous run date (quality.dq_schema_changes).",
+        ),
+    ),
+)
+
 SUITES: Mapping[str, SuiteSpec] = {
-    suite.name: suite for suite in (INPUTS, ORPHANS, JOURNEY, JOURNEY_SLA, OUTCOMES, MARTS, POLICY)
+    suite.name: suite for suite in (INPUTS, ORPHANS, JOURNEY, JOURNEY_SLA, OUTCOMES, MARTS, POLICY, HISTORY)
 }
 
 
