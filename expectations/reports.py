@@ -117,6 +117,8 @@ def describe(outcome: ExpectationOutcome) -> str:
     count = outcome.unexpected_count
     if outcome.kind == "columns":
         what = f"missing column(s) in {outcome.table}"
+    elif outcome.kind == "freshness":  # dbt's source freshness (journey/checks.py freshness_suite)
+        what = outcome.description
     elif count is None:
         what = f"observed {outcome.observed!r} on {outcome.table}"
     else:

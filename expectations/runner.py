@@ -217,6 +217,12 @@ class DqRun:
         self._seconds: dict[str, float] = {}
         self._timings: dict[str, float] = {}
         self._session: gx_build.GxSession | None = None
+        self._external: list[SuiteRun] = []
+
+    def add_suite(self, suite: SuiteRun) -> None:
+        """A suite evaluated elsewhere (dbt's source freshness): reported with the others from the next phase
+        on, listed after them."""
+        self._external.append(suite)
 
     def run(
         self,
@@ -311,7 +317,7 @@ class DqRun:
         return DqResult(
             db_path=self.db_path,
             out_dir=self.out_dir,
-            suites=runs,
+            suites=[*runs, *self._external],
             timings=self._timings_now(),
             started_at=self.started_at,
             ge_version=ge_compat.installed_ge_version(),

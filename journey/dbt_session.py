@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from journey.project import PROJECT_DIR, DbtResult
+from journey.project import PROJECT_DIR, DbtResult, NodeOutcome
 
 __all__ = ["DbtSession"]
 
@@ -141,9 +141,11 @@ class DbtSession:
                 print(lines[-1], flush=True)
         executed: dict[str, int] = {}
         failures: list[str] = []
+        nodes: list[NodeOutcome] = []
         for node_result in getattr(outcome.result, "results", None) or []:
             kind = node_result.node.unique_id.split(".")[0]
             executed[kind] = executed.get(kind, 0) + 1
+            nodes.append(self._node_outcome(kind, node_result))
             if str(node_result.status) in _FAILED:
                 node = node_result.node
                 text = failure_text(node_result.message)
@@ -154,7 +156,61 @@ class DbtSession:
             failures.append(failure_text(str(outcome.exception)))
         # the dbt command's exit codes: 0 ok, 1 a node or test failed, 2 an error (usage, compilation, ...)
         returncode = 0 if outcome.success else 2 if outcome.exception is not None else 1
-        return DbtResult(returncode, "\n".join(lines) + "\n", executed, tuple(failures))
+        return DbtResult(returncode, "\n".join(lines) + "\n", executed, tuple(failures), tuple(nodes))
+
+    def _node_outcome(self, kind: str, node_result: Any) -> NodeOutcome:
+        """A node's result as plain values: its status, time, failing rows, severity and the relation it is
+        about (a test's: the model or source it tests, looked up in the parsed manifest)."""
+        node = node_result.node
+        config = getattr(node, "config", None)
+        relation = None
+        if kind == "source":
+            relation = f"{node.source_name}.{node.name}"
+        elif kind == "test":
+            relation = self._relation_of(getattr(node, "attached_node", None) or _first(node))
+        elif kind in ("model", "seed", "snapshot"):
+            relation = f"{node.schema}.{node.alias}"
+        age = getattr(node_result, "age", None)
+        return NodeOutcome(
+            unique_id=node.unique_id,
+            resource_type=kind,
+            name=node.name,
+            status=str(node_result.status),
+            seconds=round(float(getattr(node_result, "execution_time", 0.0) or 0.0), 3),
+            failures=getattr(node_result, "failures", None),
+            severity=_freshness_severity(node) if kind == "source" else _test_severity(config),
+            relation=relation,
+            message=failure_text(node_result.message) if getattr(node_result, "message", None) else None,
+            age_s=float(age) if age is not None else None,
+        )
+
+    def _relation_of(self, unique_id: str | None) -> str | None:
+        manifest = self._manifest
+        if manifest is None or unique_id is None:
+            return None
+        node = manifest.nodes.get(unique_id) or manifest.sources.get(unique_id)
+        if node is None:
+            return None
+        if unique_id.startswith("source."):
+            return f"{node.source_name}.{node.name}"
+        return f"{node.schema}.{node.alias}"
+
+
+def _test_severity(config: Any) -> str | None:
+    return str(getattr(config, "severity", "") or "").lower() or None
+
+
+def _freshness_severity(node: Any) -> str:
+    """A source's freshness check fails the run only when it has an error_after threshold."""
+    freshness = getattr(node, "freshness", None)
+    error_after = getattr(freshness, "error_after", None)
+    return "error" if getattr(error_after, "count", None) else "warn"
+
+
+def _first(node: Any) -> str | None:
+    """The first model or source a test depends on (a test without an attached node, e.g. a singular test)."""
+    depends = getattr(getattr(node, "depends_on", None), "nodes", None) or []
+    return next((item for item in depends if item.split(".")[0] in ("model", "source", "seed")), None)
 
 
 # dbt's node statuses that fail a command (RunStatus.Error, TestStatus.Fail / Error)

@@ -14,6 +14,22 @@ DEFAULT_INPUT_DIR = PROJECT_DIR / "seeds"
 
 
 @dataclass(frozen=True)
+class NodeOutcome:
+    """One node dbt executed, from its structured results (never from log text)."""
+
+    unique_id: str
+    resource_type: str  # model, test, seed, unit_test, source (freshness), ...
+    name: str
+    status: str  # dbt's: success, pass, warn, fail, error, skipped, runtime error
+    seconds: float
+    failures: int | None = None  # a test's failing rows
+    severity: str | None = None  # a data test's configured severity (error, warn)
+    relation: str | None = None  # schema.table the node is about (a test: the model it tests)
+    message: str | None = None
+    age_s: float | None = None  # source freshness: how far the latest event lies behind as_of_date
+
+
+@dataclass(frozen=True)
 class DbtResult:
     """What one dbt invocation did."""
 
@@ -24,6 +40,8 @@ class DbtResult:
     # what failed, one line each, from dbt's structured results (in-process runs only), e.g.
     # "model int_as_of_date (models/intermediate/int_as_of_date.sql): Conversion Error: ..."
     failures: tuple[str, ...] = ()
+    # every node the command executed, in dbt's order (in-process runs only)
+    nodes: tuple[NodeOutcome, ...] = ()
 
     @property
     def ok(self) -> bool:

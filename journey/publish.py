@@ -48,6 +48,11 @@ class Workspace:
         """Every run's record, one JSON object per line (failed runs too); loaded into ops.runs on publish."""
         return self.serving.parent / f"{self.serving.stem}.runs.jsonl"
 
+    @property
+    def check_ledger(self) -> Path:
+        """Every run's check results, one JSON object per run (failed runs too); ops.check_history's source."""
+        return self.serving.parent / f"{self.serving.stem}.checks.jsonl"
+
 
 @contextmanager
 def exclusive_run(workspace: Workspace, holder: str = "journey run", wait_s: float = 0) -> Iterator[None]:

@@ -28,6 +28,16 @@ from typing import Any
 
 import duckdb
 
+from journey.checks import (
+    FRESHNESS_SUITE,
+    CheckResult,
+    RunChecks,
+    freshness_suite,
+    from_dbt_nodes,
+    from_dq,
+    write_check_history,
+)
+from journey.checks import append_to_ledger as append_checks
 from journey.crash import save_traceback
 from journey.dbfile import DatabaseFileError, check_readable
 from journey.dbt_session import DbtSession
@@ -85,6 +95,10 @@ class RunContext:
     summary: dict[str, Any] = field(default_factory=dict)
     dbt: DbtSession | None = None
     dq: Any = None  # expectations.runner.DqRun, imported with Great Expectations by the dq stage
+    # every check result of the run so far (dbt data tests and source freshness, expectations): ops.check_history
+    checks: list[CheckResult] = field(default_factory=list)
+    freshness: Any = None  # expectations.results.SuiteRun: dbt's source freshness, for the dq reports
+    checks_recorded: bool = False  # this run's line is in the check ledger
 
     @property
     def working(self) -> Path:
@@ -132,6 +146,7 @@ def dbt_stage(ctx: RunContext, args: list[str], label: str) -> None:
         )
     result = ctx.dbt.invoke(args)
     ctx.record.row_counts.setdefault("dbt_nodes", {})[label] = result.executed
+    ctx.checks.extend(from_dbt_nodes(result.nodes))  # a failed build's test results are history too
     done = [line.strip() for line in result.output.splitlines() if "Done. PASS=" in line]
     if done:
         ctx.say(f"      {done[-1].split('Done. ')[-1]}")
@@ -177,6 +192,27 @@ def build_stage(ctx: RunContext) -> None:
     ctx.say(
         f"      as_of_date {as_of_date}: {customers:,} customers scored, {rejected:,} input records rejected"
     )
+    freshness_check(ctx)
+
+
+def freshness_check(ctx: RunContext) -> None:
+    """dbt source freshness on the feeds, against as_of_date (macros/freshness.sql): each result goes to the
+    check history and, as the suite 'freshness', to the data-quality reports. A stale feed is a finding, not a
+    failure of the machinery: only a freshness query that could not run stops the run."""
+    assert ctx.dbt is not None
+    result = ctx.dbt.invoke(["source", "freshness"])
+    sources = [node for node in result.nodes if node.resource_type == "source"]
+    ctx.checks.extend(from_dbt_nodes(sources))
+    broken = [node for node in sources if node.status == "runtime error"]
+    if broken or (not result.ok and not sources):
+        detail = broken[0].message if broken else (result.failures or (dbt_failure_lines(result),))[0]
+        raise StageFailed(EXIT_MACHINERY, f"dbt source freshness failed: {detail}")
+    ctx.freshness = freshness_suite(sources)
+    stale = [node.relation for node in sources if node.status != "pass"]
+    ctx.say(
+        f"      source freshness: {len(sources) - len(stale)} of {len(sources)} feeds fresh"
+        + (f" (stale: {', '.join(str(name) for name in stale)})" if stale else "")
+    )
 
 
 # Why an expectation that reads what the policy writes is not in the summary the gate reads.
@@ -191,6 +227,8 @@ def dq_stage(ctx: RunContext) -> None:
 
     # the guardrails check the thresholds of the policy that runs (--policy-config, else policy/policy.yml)
     ctx.dq = DqRun(ctx.working, ctx.out_dir / "dq", config=load_checked_config(ctx.options.policy_config))
+    if ctx.freshness is not None:
+        ctx.dq.add_suite(ctx.freshness)
     if ctx.options.skip_policy:
         _dq_phase(ctx, None, final=True)
         return
@@ -228,6 +266,8 @@ def _dq_phase(ctx: RunContext, now: Callable[[Any], bool] | None, *, final: bool
     totals = json.loads((ctx.out_dir / "dq" / "dq_summary.json").read_text())["totals"]
     ctx.record.row_counts["data_quality"] = totals
     ctx.summary["dq_exit_code"] = result.exit_code
+    if final:  # every expectation has run once: the history gets each result (freshness is dbt's, recorded)
+        ctx.checks.extend(from_dq(result, skip_suites=(FRESHNESS_SUITE,)))
     if not ctx.options.quiet:
         shown = ctx.summary.setdefault("dq_shown", set())  # the second phase prints only what is new
         for line in terminal_summary(result).splitlines():
@@ -257,6 +297,33 @@ def policy_stage(ctx: RunContext) -> None:
 def downstream_stage(ctx: RunContext) -> None:
     """The models downstream of the policy's tables and their tests, built once, after the policy wrote."""
     dbt_stage(ctx, ["build", "--select", POLICY_DOWNSTREAM, *PRODUCTION_EXCLUDE], "downstream models")
+
+
+def history_stage(ctx: RunContext) -> None:
+    """This run's check results into the ledger beside the serving database, then ops.check_history rebuilt from
+    it in the working copy (the report reads it; it is published with the rest)."""
+    record_checks(ctx)
+    rows = write_check_history(ctx.working, ctx.workspace.check_ledger)
+    ctx.record.row_counts["check_history"] = {"this_run": len(ctx.checks), "rows": rows}
+    failing = sum(1 for check in ctx.checks if check.status not in ("pass", "skipped"))
+    ctx.say(
+        f"      {len(ctx.checks)} check results recorded ({failing} not passing); ops.check_history: {rows} rows"
+    )
+
+
+def record_checks(ctx: RunContext) -> None:
+    """Append this run's results to the check ledger once (failed runs too: they reach ops.check_history with the
+    next run that publishes)."""
+    if ctx.checks_recorded or not ctx.checks:
+        return
+    run = RunChecks(
+        run_id=ctx.record.run_id,
+        as_of_date=ctx.record.as_of_date or ctx.options.as_of,
+        recorded_at=datetime.now(UTC).isoformat(),
+        checks=ctx.checks,
+    )
+    append_checks(ctx.workspace.check_ledger, run)
+    ctx.checks_recorded = True
 
 
 def report_stage(ctx: RunContext) -> None:
@@ -289,7 +356,7 @@ def stages(options: RunOptions) -> list[Stage]:
             ("downstream models", downstream_stage),
             ("data quality after the policy", dq_after_policy_stage),
         ]
-    chosen.append(("report", report_stage))
+    chosen += [("check history", history_stage), ("report", report_stage)]
     return chosen
 
 
@@ -409,7 +476,11 @@ def _execute_locked(ctx: RunContext) -> int:
     if not ctx.record.published:
         discard(ctx.workspace)
         ctx.say(f"not published: {ctx.workspace.serving} is unchanged")
-    for write in (lambda: append_to_ledger(ctx.workspace.ledger, ctx.record), lambda: _write_run_json(ctx)):
+    for write in (
+        lambda: record_checks(ctx),
+        lambda: append_to_ledger(ctx.workspace.ledger, ctx.record),
+        lambda: _write_run_json(ctx),
+    ):
         try:
             write()
         except OSError as exc:
