@@ -364,6 +364,10 @@ def run_pipeline(
     else:
         result.stages["policy"] = StageResult(note=why)
 
+    with _timed("data quality", result, sampler) as quality:
+        journey_run.history_stage(ctx)
+        quality.note = f"{quality.note or 'before the policy'} + check history"
+
     with _timed("report", result, sampler):
         journey_run.report_stage(ctx)
 

@@ -13,29 +13,20 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import yaml
 
-from journey.project import NodeOutcome
+from journey.project import PROJECT_DIR, NodeOutcome
 
-# ops.check_history, declared once: the DDL and the Arrow schema of the rows are derived from it.
-COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
-    ("run_id", "varchar", pa.string()),
-    ("as_of_date", "date", pa.date32()),
-    ("check_id", "varchar", pa.string()),
-    ("check_home", "varchar", pa.string()),
-    ("check_type", "varchar", pa.string()),
-    ("relation_name", "varchar", pa.string()),
-    ("severity", "varchar", pa.string()),
-    ("status", "varchar", pa.string()),
-    ("failing_count", "bigint", pa.int64()),
-    ("duration_s", "double", pa.float64()),
-    ("message", "varchar", pa.string()),
-    ("recorded_at", "timestamp", pa.timestamp("us")),
-)
+# ops.check_history's columns and types are declared once, in the ops source (SOURCES_FILE); the DDL and the
+# insert are derived from that declaration. Its key: one row per check per kept run.
+SOURCES_FILE = PROJECT_DIR / "models" / "staging" / "_ops__sources.yml"
+KEY = ("run_id", "check_id")
 TABLE = "ops.check_history"
 
 # dbt's statuses in the history's words (pass, warn, fail, error, skipped)
@@ -179,31 +170,38 @@ def kept_attempts(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted([*latest.values(), *undated], key=lambda run: run["run_id"])
 
 
+@cache
+def declared_columns() -> tuple[tuple[str, str], ...]:
+    """(name, type) of each column of ops.check_history, in the declared order (SOURCES_FILE)."""
+    document = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))
+    (source,) = [item for item in document["sources"] if item["name"] == "ops"]
+    (table,) = [item for item in source["tables"] if item["name"] == TABLE.split(".")[1]]
+    return tuple((column["name"], str(column["data_type"])) for column in table["columns"])
+
+
 def history_table(runs: list[dict[str, Any]]) -> pa.Table:
-    rows: dict[str, list[Any]] = {name: [] for name, _, _ in COLUMNS}
+    """The rows of ops.check_history, as Arrow (types are cast to the declared ones on insert)."""
+    rows: dict[str, list[Any]] = {name: [] for name, _ in declared_columns()}
     for run in kept_attempts(runs):
         # one row per check of a run (the table's key): a check recorded twice keeps its last result
         checks = {check["check_id"]: check for check in run.get("checks", [])}
         for check in checks.values():
             values = {**check, "run_id": run["run_id"], "as_of_date": run.get("as_of_date")}
             values["recorded_at"] = run.get("recorded_at")
-            for name, _, _ in COLUMNS:
+            for name in rows:
                 rows[name].append(values.get(name))
-    schema = pa.schema(
-        [(name, pa.string() if name in ("as_of_date", "recorded_at") else kind) for name, _, kind in COLUMNS]
-    )
-    return pa.table(rows, schema=schema)
+    return pa.table(rows)
 
 
 def write_check_history(db: Path, ledger: Path) -> int:
     """Rebuild ops.check_history in ``db`` from the ledger, in one transaction; returns its row count."""
     table = history_table(read_ledger(ledger))
-    columns = ", ".join(f"{name} {kind}" for name, kind, _ in COLUMNS)
-    selected = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind, _ in COLUMNS)
+    columns = ", ".join(f"{name} {kind}" for name, kind in declared_columns())
+    selected = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in declared_columns())
     with duckdb.connect(str(db)) as connection:
         connection.execute("begin")
         connection.execute("create schema if not exists ops")
-        connection.execute(f"create or replace table {TABLE} ({columns}, primary key (run_id, check_id))")
+        connection.execute(f"create or replace table {TABLE} ({columns}, primary key ({', '.join(KEY)}))")
         connection.register("check_rows", table)
         connection.execute(f"insert into {TABLE} select {selected} from check_rows")
         connection.execute("commit")
