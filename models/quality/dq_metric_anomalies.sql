@@ -83,9 +83,11 @@ measured as (
         today.metric_column,
         today.metric_category,
         today.metric_value,
-        cast(coalesce(centre.baseline_runs, 0) as integer) as baseline_runs,
         centre.baseline_median,
         spread.baseline_mad,
+        parameters.min_history_runs,
+        parameters.z_threshold,
+        cast(coalesce(centre.baseline_runs, 0) as integer) as baseline_runs,
         case
             when spread.baseline_mad > 0
                 then (today.metric_value - centre.baseline_median) / (1.4826 * spread.baseline_mad)
@@ -94,9 +96,7 @@ measured as (
         case
             when today.metric in ('null_share', 'share', 'rejected_share') then parameters.min_share_change
             else parameters.min_relative_change * abs(centre.baseline_median)
-        end as min_move,
-        parameters.min_history_runs,
-        parameters.z_threshold
+        end as min_move
     from today
     cross join parameters
     left join centre

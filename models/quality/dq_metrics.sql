@@ -107,6 +107,8 @@ final as (
         metrics.metric,
         metrics.metric_column,
         metrics.metric_category,
+        metrics.metric_value,
+        metrics.observed_records,
         concat_ws(
             ' ',
             metrics.monitored_relation,
@@ -116,9 +118,7 @@ final as (
                     then concat(metrics.metric_column, '=', metrics.metric_category)
                 else metrics.metric_column
             end
-        ) as metric_key,
-        metrics.metric_value,
-        metrics.observed_records
+        ) as metric_key
     from metrics
     cross join as_of
 )

@@ -34,10 +34,10 @@ previous_columns as (
 
 compared as (
     select
-        coalesce(current_columns.relation_name, previous_columns.relation_name) as relation_name,
-        coalesce(current_columns.column_name, previous_columns.column_name) as column_name,
         previous_columns.data_type as previous_data_type,
         current_columns.data_type,
+        coalesce(current_columns.relation_name, previous_columns.relation_name) as relation_name,
+        coalesce(current_columns.column_name, previous_columns.column_name) as column_name,
         case
             when previous_columns.column_name is null then 'added'
             when current_columns.column_name is null then 'removed'
@@ -46,8 +46,8 @@ compared as (
     from current_columns
     full outer join previous_columns
         on
-            current_columns.relation_name = previous_columns.relation_name
-            and current_columns.column_name = previous_columns.column_name
+        current_columns.relation_name = previous_columns.relation_name
+        and current_columns.column_name = previous_columns.column_name
 ),
 
 final as (

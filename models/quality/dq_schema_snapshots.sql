@@ -14,10 +14,10 @@
 
 {%- set relations = [] %}
 {%- for feed in journey_feeds() %}
-    {%- do relations.append(ref('stg_' ~ feed)) %}
+{%- do relations.append(ref('stg_' ~ feed)) %}
 {%- endfor %}
 {%- for mart in var('dq_monitors')['marts'] %}
-    {%- do relations.append(ref(mart)) %}
+{%- do relations.append(ref(mart)) %}
 {%- endfor %}
 
 with
