@@ -10,6 +10,7 @@ duplicate-key pairs) are derived from it; every record is rendered as one JSON o
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import math
@@ -17,7 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import duckdb
 import yaml
 
 from journey.feeds import feed_specs
+from journey.project import PROJECT_DIR
 from journey.sql import literal
 from policy.db import memory_settings
 
@@ -77,6 +79,10 @@ FAILURE_OUTCOME = "no_response"
 SUCCESS_SHARE = OUTCOME_BOUNDS[2][1]
 # The relationships `--inject` can add (settings under `injections:` in generator_defaults.yml).
 INJECTIONS = ("signal_precedes_escalation", "confidence_predicts_success", "harmful_action")
+# The data-quality incidents `--inject` can add to the files of one daily increment (setting `day`, >= 1).
+DAILY_INJECTIONS = ("volume_drop", "null_burst", "segment_shift")
+ALL_INJECTIONS = INJECTIONS + DAILY_INJECTIONS
+SEGMENTS_PATH = PROJECT_DIR / "seeds" / "ref_segments.csv"
 UNKNOWN_SIGNALS = ("chat_escalation", "billing_dispute", "feature_request")
 BAD_DATES = ("2025-13-45", "2025-02-30", "not-a-date")
 
@@ -247,9 +253,9 @@ class Injections:
     settings: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.settings) - set(INJECTIONS))
+        unknown = sorted(set(self.settings) - set(ALL_INJECTIONS))
         if unknown:
-            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(INJECTIONS)}")
+            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(ALL_INJECTIONS)}")
         for name, values in self.settings.items():
             _check_injection(name, values)
 
@@ -263,11 +269,11 @@ class Injections:
         """The named injections with their settings from ``path``; ``overrides`` maps ``name.setting`` to a
         value (text, converted to the type of the setting's default)."""
         names = [name.strip() for name in names if name.strip()]
-        unknown = sorted(set(names) - set(INJECTIONS))
+        unknown = sorted(set(names) - set(ALL_INJECTIONS))
         if unknown:
-            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(INJECTIONS)}")
+            raise ValueError(f"unknown injection(s) {', '.join(unknown)}; known: {', '.join(ALL_INJECTIONS)}")
         defaults = _load_settings(path).get("injections") or {}
-        settings = {name: dict(defaults.get(name) or {}) for name in INJECTIONS if name in names}
+        settings = {name: dict(defaults.get(name) or {}) for name in ALL_INJECTIONS if name in names}
         for key, value in (overrides or {}).items():
             name, _, setting = key.partition(".")
             if name not in settings:
@@ -296,6 +302,29 @@ class Injections:
     def as_dict(self) -> dict[str, dict[str, Any]]:
         return {name: dict(values) for name, values in self.settings.items()}
 
+    def on_day(self, day: int) -> dict[str, Mapping[str, Any]]:
+        """The daily-increment injections (volume_drop, null_burst, segment_shift) that apply to ``day``."""
+        return {
+            name: values
+            for name, values in self.settings.items()
+            if name in DAILY_INJECTIONS and values["day"] == day
+        }
+
+    def check_days(self, days: int) -> None:
+        """A daily-increment injection needs its day among the increments written (1..days)."""
+        for name, values in self.settings.items():
+            if name in DAILY_INJECTIONS and values["day"] > days:
+                raise ValueError(
+                    f"injection {name}.day is {values['day']}, but only {days} daily increment(s) are written "
+                    f"(--days {days}); use --days {values['day']} or more"
+                )
+
+
+def segment_labels(path: Path = SEGMENTS_PATH) -> dict[str, str]:
+    """{segment: segment_label} from the reference CSV; the feed writes the label (staging lowercases it)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["segment"]: row["segment_label"] for row in csv.DictReader(handle)}
+
 
 def _check_injection(name: str, values: Mapping[str, Any]) -> None:
     """One-line errors for a setting out of its domain."""
@@ -303,6 +332,9 @@ def _check_injection(name: str, values: Mapping[str, Any]) -> None:
         "signal_precedes_escalation": {"signal_type", "probability", "max_lag_days"},
         "confidence_predicts_success": {"success_at_zero", "success_at_one"},
         "harmful_action": {"action", "failure_probability", "churn_risk_rise_min", "churn_risk_rise_max"},
+        "volume_drop": {"day", "feed", "keep_share"},
+        "null_burst": {"day", "feed", "field", "share"},
+        "segment_shift": {"day", "segment", "share"},
     }[name]
     if set(values) != expected:
         raise ValueError(f"injection {name} needs exactly the settings {', '.join(sorted(expected))}")
@@ -313,7 +345,9 @@ def _check_injection(name: str, values: Mapping[str, Any]) -> None:
             raise ValueError(f"injection {name}.{key} must be a number in [0, 1], got {value!r}")
         return float(value)
 
-    if name == "signal_precedes_escalation":
+    if name in DAILY_INJECTIONS:
+        _check_daily_injection(name, values, share)
+    elif name == "signal_precedes_escalation":
         if values["signal_type"] not in NEGATIVE_SIGNALS + POSITIVE_SIGNALS:
             raise ValueError(f"injection {name}.signal_type: unknown signal type {values['signal_type']!r}")
         share("probability")
@@ -329,6 +363,38 @@ def _check_injection(name: str, values: Mapping[str, Any]) -> None:
         share("failure_probability")
         if not 0 < share("churn_risk_rise_min") <= share("churn_risk_rise_max"):
             raise ValueError(f"injection {name}: need 0 < churn_risk_rise_min <= churn_risk_rise_max")
+
+
+def _check_daily_injection(name: str, values: Mapping[str, Any], share: Callable[[str], float]) -> None:
+    """The daily-increment injections: the day, the feed, the field and the segment they name must exist."""
+    day = values["day"]
+    if isinstance(day, bool) or not isinstance(day, int) or day < 1:
+        raise ValueError(f"injection {name}.day must be a daily increment, an integer >= 1, got {day!r}")
+    if name == "segment_shift":
+        share("share")
+        if values["segment"] not in segment_labels():
+            known = ", ".join(segment_labels())
+            raise ValueError(
+                f"injection {name}.segment: unknown segment {values['segment']!r}; known: {known}"
+            )
+        return
+    feed = values["feed"]
+    if feed not in FEEDS:
+        raise ValueError(f"injection {name}.feed: unknown feed {feed!r}; known: {', '.join(FEEDS)}")
+    if name == "volume_drop":
+        share("keep_share")
+        return
+    share("share")
+    spec = feed_specs()[feed]
+    optional = [
+        field["name"] for field in spec.fields if field["name"] not in spec.key and not field.get("required")
+    ]
+    if values["field"] not in optional:
+        known = ", ".join(optional) or "none"
+        raise ValueError(
+            f"injection {name}.field: {values['field']!r} is not an optional field of {feed} "
+            f"(not the key, not required); optional: {known}"
+        )
 
 
 def parse_injection_settings(items: Iterable[str]) -> dict[str, str]:
@@ -996,19 +1062,26 @@ class _Generator:
 
     def _finish(self, day: int, as_of: date, imperfections: dict[str, dict[str, int]]) -> dict[str, Any]:
         clean = {feed: self.scalar(f"SELECT count(*) FROM clean_{feed}") for feed in FEEDS}
+        kept = {feed: self._kept(feed, day) for feed in FEEDS}
         imperfections["missing_outcomes"] = {
             "interventions": self.scalar(
-                "SELECT count(*) FROM clean_interventions "
-                "WHERE intervention_id NOT IN (SELECT intervention_id FROM clean_outcomes)"
+                f"SELECT count(*) FROM clean_interventions WHERE {kept['interventions']} AND intervention_id "
+                f"NOT IN (SELECT intervention_id FROM clean_outcomes WHERE {kept['outcomes']})"
             )
         }
         imperfections["orphan_signal_refs"] = {
-            "interventions": self.scalar("SELECT count(*) FILTER (oref) FROM clean_interventions")
+            "interventions": self.scalar(
+                f"SELECT count(*) FILTER (oref AND {kept['interventions']}) FROM clean_interventions"
+            )
         }
+        if "volume_drop" in self.injections.on_day(day):
+            self._count_kept_imperfections(kept, imperfections)
         self.written = dict.fromkeys(FEEDS, 0)
         for feed in FEEDS:
             for case, count in self._build_output(feed, day, clean[feed]).items():
                 imperfections.setdefault(case, {})[feed] = count
+            if kept[feed] != "true":
+                clean[feed] = self.scalar(f"SELECT count(*) FROM clean_{feed} WHERE {kept[feed]}")
         self._check_id_bands()
         rows = dict(self.written)
         ordered = {name: imperfections.get(name, {}) for name in GeneratorRates.names()}
@@ -1021,19 +1094,100 @@ class _Generator:
             "expected": _expected(ordered),
         }
 
+    # ----------------------------------------------------------- daily-increment injections (one day's files)
+
+    def _keep_share(self, feed: str, day: int) -> float | None:
+        settings = self.injections.on_day(day).get("volume_drop")
+        return float(settings["keep_share"]) if settings and settings["feed"] == feed else None
+
+    def _kept(self, feed: str, day: int) -> str:
+        """volume_drop: the condition that a clean record of the day is written (``true`` without it)."""
+        keep = self._keep_share(feed, day)
+        return "true" if keep is None else self._chosen(f"clean_{feed}", day, f"inj_keep_{feed}", keep)
+
+    def _chosen(self, table: str, day: int, salt: str, share: float) -> str:
+        """The condition that a record of ``table`` (by ``tix``) is among round(share x records) of them,
+        the ones with the lowest draws ``u(tix, day, salt)``: an exact count, deterministic from the seed."""
+        count = _count(share, self.scalar(f"SELECT count(*) FROM {table}"))
+        return f"tix IN (SELECT tix FROM {table} ORDER BY u(tix, {day}, '{salt}'), tix LIMIT {count})"
+
+    def _count_kept_imperfections(
+        self, kept: Mapping[str, str], imperfections: dict[str, dict[str, int]]
+    ) -> None:
+        """volume_drop: the day's invalid transitions and conflicting signals among the records written."""
+        if kept["journey_state_log"] != "true":
+            imperfections["invalid_transitions"]["journey_state_log"] = self.scalar(
+                "SELECT count(*) FROM clean_journey_state_log JOIN moved ON ord_a = moved.n "
+                f"WHERE moved.inv AND {kept['journey_state_log']}"
+            )
+        if kept["signals"] != "true":
+            imperfections["conflicting_signals"]["signals"] = self.scalar(
+                "SELECT count(*) FILTER (flipped AND last_snum IS NOT NULL "
+                f"AND {kept['signals']}) FROM clean_signals"
+            )
+
+    def _rewrites(self, feed: str, day: int, kept: str) -> dict[str, str | None]:
+        """null_burst and segment_shift: field overrides for the day's clean records (and their exact
+        duplicates, which stay exact); tallies what they did among the records written."""
+        active = self.injections.on_day(day)
+        rewrites: dict[str, str | None] = {}
+        burst = active.get("null_burst")
+        if burst and burst["feed"] == feed:
+            field = burst["field"]
+            drawn = self._chosen(f"clean_{feed}", day, f"inj_null_{feed}_{field}", float(burst["share"]))
+            rewrites[field] = f"CASE WHEN {drawn} THEN NULL ELSE {field} END"
+            nulls, already = self.con.execute(
+                f"SELECT count(*) FILTER ({drawn}), count(*) FILTER ({drawn} AND {field} IS NULL) "
+                f"FROM clean_{feed} WHERE {kept}"
+            ).fetchone()
+            self._tally("null_burst", "nulls_written", nulls)
+            self._tally("null_burst", "already_null", already)
+        shift = active.get("segment_shift")
+        if shift and feed == "customers":
+            label = segment_labels()[shift["segment"]]
+            drawn = self._chosen(f"clean_{feed}", day, "inj_segment", float(shift["share"]))
+            rewrites["segment"] = f"CASE WHEN {drawn} THEN {literal(label)} ELSE segment END"
+            shifted, changed = self.con.execute(
+                f"SELECT count(*) FILTER ({drawn}), count(*) FILTER ({drawn} AND segment <> {literal(label)}) "
+                f"FROM clean_{feed} WHERE {kept}"
+            ).fetchone()
+            self._tally("segment_shift", "customers_shifted", shifted)
+            self._tally("segment_shift", "segments_changed", changed)
+        return rewrites
+
     def _build_output(self, feed: str, day: int, clean: int) -> dict[str, int]:
-        """Define view ``out_<feed>``: clean records, exact duplicates and every extra record of the feed."""
+        """Define view ``out_<feed>``: clean records, exact duplicates and every extra record of the feed.
+
+        The daily-increment injections of ``day`` act here, on what is written only: volume_drop keeps a share
+        of the records (a clean record with its exact duplicate, a duplicate-key pair as one), null_burst and
+        segment_shift rewrite a field of the clean records. The counts returned are of the records written."""
         table = f"clean_{feed}"
+        kept = self._kept(feed, day)
+        rec = _rec_expr(feed, self._rewrites(feed, day, kept))
         duplicated = f"u(tix, {day}, 'dup_{feed}') < {self.rates.exact_duplicates}"
+        dropping = kept != "true"
+        keep_share = self._keep_share(feed, day) or 0.0
         parts = [
-            f"SELECT ord_a, ord_b, 0 AS ord_c, {_rec_expr(feed)} AS rec FROM {table}",
-            f"SELECT ord_a, ord_b, 1 AS ord_c, {_rec_expr(feed)} AS rec FROM {table} WHERE {duplicated}",
+            f"SELECT ord_a, ord_b, 0 AS ord_c, {rec} AS rec FROM {table}"
+            + (f" WHERE {kept}" if dropping else ""),
+            f"SELECT ord_a, ord_b, 1 AS ord_c, {rec} AS rec FROM {table} WHERE {duplicated}"
+            + (f" AND {kept}" if dropping else ""),
         ]
         counts = {"exact_duplicates": self.scalar(f"SELECT count(*) FROM {table} WHERE {duplicated}")}
+        unfiltered = clean + counts["exact_duplicates"]  # what would be written without volume_drop
+        if dropping:
+            kept_clean, counts["exact_duplicates"] = self.con.execute(
+                f"SELECT count(*) FILTER ({kept}), count(*) FILTER ({duplicated} AND {kept}) FROM {table}"
+            ).fetchone()
+            self.written[feed] += kept_clean + counts["exact_duplicates"]
+        else:
+            self.written[feed] += unfiltered
+        # Extra records are drawn as without volume_drop (the same ids, templates and counts), then filtered.
         draws_sql, cases = [], []
         for index, (case, (overrides, copies)) in enumerate(CASES[feed].items()):
             count = counts[case] = _count(getattr(self.rates, case), clean)
             if count:
+                first = 2 + self.extras  # ord_c of the case's first record: e_seq = (ord_c - first) // copies
                 draws, part = self._extras(feed, index, overrides, copies, count, clean)
                 draws_sql.append(
                     f"""SELECT {index} AS e_case, seq AS e_seq, ver AS e_ver,
@@ -1042,7 +1196,7 @@ class _Generator:
                             % {clean} AS tix
                     FROM range({draws}) r(seq), range({copies}) v(ver)"""
                 )
-                cases.append((case, part, copies, overrides.get(KEY_FIELD[feed], "") is DROP))
+                cases.append((case, part, copies, overrides.get(KEY_FIELD[feed], "") is DROP, first))
         if draws_sql:
             # One join picks every template of the feed; each case then reads its few rows.
             self.run(
@@ -1050,12 +1204,22 @@ class _Generator:
                 + " UNION ALL ".join(draws_sql)
                 + f") JOIN {table} USING (tix)"
             )
-        for case, part, copies, drops_key in cases:
+        for case, part, copies, drops_key, first in cases:
             if drops_key:
                 counts[case] = self.scalar(f"SELECT count(*) FROM {part}")
+            if dropping:
+                # the same share of each case's records; a duplicate-key pair is kept or dropped as one
+                unfiltered += counts[case] * copies
+                pair = f"(ord_c - {first}) // {copies}"
+                part = f"""(SELECT * FROM ({part})
+                    QUALIFY dense_rank() OVER (ORDER BY u({pair}, {day}, 'inj_keep_{case}_{feed}'), {pair})
+                        <= {_count(keep_share, counts[case])})"""
+                counts[case] = self.scalar(f"SELECT count(*) FROM {part}") // copies
             parts.append(part)
             self.written[feed] += counts[case] * copies
-        self.written[feed] += clean + counts["exact_duplicates"]
+        if dropping:
+            self._tally("volume_drop", "records_dropped", unfiltered - self.written[feed])
+            self._tally("volume_drop", "records_written", self.written[feed])
         # A view: the records are rendered once, while COPY writes them.
         self.run(f"CREATE OR REPLACE VIEW out_{feed} AS " + "\nUNION ALL\n".join(parts))
         return counts
@@ -1185,6 +1349,7 @@ def generate(
     as_of = as_of or date.fromisoformat(str(settings["as_of_date"]))
     out_dir = Path(out_dir)
     injections = injections or Injections()
+    injections.check_days(days)
     generator = _Generator(
         seed, rates, as_of, customers, days, float(settings["daily_new_share"]), injections
     )

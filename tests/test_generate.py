@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from journey.generate import (
+    DAILY_INJECTIONS,
     DEFAULTS_PATH,
     FEEDS,
     INJECTIONS,
@@ -803,6 +804,205 @@ def test_every_injection_is_documented() -> None:
     for name in INJECTIONS:
         assert f"`{name}`" in text, name
         for setting in SETTINGS[name]:
+            assert f"`{setting}`" in text, (name, setting)
+
+
+# ------------------------------------------------------------------------- daily-increment injections
+
+DAILY_SETTINGS = Injections.from_yaml(DAILY_INJECTIONS)
+DAILY_FEED = {
+    "volume_drop": DAILY_SETTINGS["volume_drop"]["feed"],
+    "null_burst": DAILY_SETTINGS["null_burst"]["feed"],
+    "segment_shift": "customers",
+}
+
+
+@pytest.fixture(scope="module")
+def daily_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict]]:
+    """Three days on the default rates without injections ("none") and with each daily injection alone."""
+    sets = {}
+    for name in ("none", *DAILY_INJECTIONS):
+        folder = tmp_path_factory.mktemp(f"daily_{name}")
+        chosen = Injections.from_yaml([] if name == "none" else [name])
+        sets[name] = folder, generate(folder, CUSTOMERS, SEED, fmt="ndjson", days=3, injections=chosen)
+    return sets
+
+
+def day_feed(folder: Path, day: int, feed: str) -> duckdb.DuckDBPyRelation:
+    return duckdb.sql(
+        f"SELECT json FROM read_json_objects('{folder}/day_{day:03d}/{feed}.json', format='auto')"
+    )
+
+
+@pytest.mark.parametrize("name", DAILY_INJECTIONS)
+def test_daily_injection_changes_only_its_day_and_feed(
+    name: str, daily_sets: dict[str, tuple[Path, dict]]
+) -> None:
+    base, base_manifest = daily_sets["none"]
+    folder, manifest = daily_sets[name]
+    day = DAILY_SETTINGS[name]["day"]
+    changed = {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*.json")
+        if path.name != "manifest.json"
+        and path.read_bytes() != (base / path.relative_to(folder)).read_bytes()
+    }
+    assert changed == {f"day_{day:03d}/{DAILY_FEED[name]}.json"}
+    assert manifest["injections"] == {name: {"settings": dict(DAILY_SETTINGS[name]), "counts": ANY_COUNTS}}
+    # the manifest's rows are what the files hold, day by day
+    for entry in manifest["daily"]:
+        for feed in FEEDS:
+            written = len(day_feed(folder, entry["day"], feed).fetchall())
+            assert entry["rows"][feed] == written, (entry["day"], feed)
+    for entry, base_entry in zip(manifest["daily"], base_manifest["daily"], strict=True):
+        # only a volume drop changes what the day's manifest counts
+        assert (entry == base_entry) == (entry["day"] != day or name != "volume_drop"), entry["day"]
+
+
+class _AnyCounts(dict):
+    """Equal to any non-empty mapping of non-negative integer counts."""
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, dict)
+            and bool(other)
+            and all(isinstance(value, int) and value >= 0 for value in other.values())
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+ANY_COUNTS = _AnyCounts()
+
+
+def test_volume_drop_keeps_its_share(daily_sets: dict[str, tuple[Path, dict]]) -> None:
+    settings = DAILY_SETTINGS["volume_drop"]
+    day, feed, keep = settings["day"], settings["feed"], settings["keep_share"]
+    base_day = daily_sets["none"][1]["daily"][day]
+    folder, manifest = daily_sets["volume_drop"]
+    injected_day = manifest["daily"][day]
+    counts = manifest["injections"]["volume_drop"]["counts"]
+    before, after = base_day["rows"][feed], injected_day["rows"][feed]
+    assert counts == {"records_dropped": before - after, "records_written": after}
+    assert abs(after - keep * before) <= 3, (after, before)
+    # clean records: exactly the configured share; every other feed and day as without the injection
+    assert injected_day["clean_rows"][feed] == round(keep * base_day["clean_rows"][feed])
+    assert {f: n for f, n in injected_day["rows"].items() if f != feed} == {
+        f: n for f, n in base_day["rows"].items() if f != feed
+    }
+    # every written record is one of the uninjected day's, unchanged
+    written = {row[0] for row in day_feed(folder, day, feed).fetchall()}
+    assert written <= {row[0] for row in day_feed(daily_sets["none"][0], day, feed).fetchall()}
+
+
+def test_volume_drop_keeps_the_shares_inside_the_feed(tmp_path: Path) -> None:
+    """At rates high enough to measure: each extra-record case keeps about keep_share of its records."""
+    cases = ("missing_key", "wrong_type", "duplicate_key_conflicts")
+    rates = HIGH_RATES.with_overrides(dict.fromkeys((*cases, "exact_duplicates"), 0.2))
+    injections = Injections.from_yaml(["volume_drop"], {"volume_drop.keep_share": "0.5"})
+    days = [
+        generate(tmp_path / name, CUSTOMERS, SEED, days=1, rates=rates, injections=chosen)["daily"][1]
+        for name, chosen in (("none", None), ("dropped", injections))
+    ]
+    for case in cases:  # exactly the share of each case (a duplicate-key pair counts once)
+        before, after = days[0]["imperfections"][case]["signals"], days[1]["imperfections"][case]["signals"]
+        assert before >= 4 and abs(after - 0.5 * before) <= 0.5, (case, before, after)
+    # an exact duplicate goes with its clean record, so about the share of them
+    before, after = (day["imperfections"]["exact_duplicates"]["signals"] for day in days)
+    assert before >= 4 and within(after, 0.5, before), (before, after)
+    assert (
+        days[1]["expected"]["rejected_rows"]["signals"]["missing_key"]
+        == days[1]["imperfections"]["missing_key"]["signals"]
+    )
+
+
+def test_null_burst_writes_nulls(daily_sets: dict[str, tuple[Path, dict]]) -> None:
+    settings = DAILY_SETTINGS["null_burst"]
+    day, feed, field, share = settings["day"], settings["feed"], settings["field"], settings["share"]
+    folder, manifest = daily_sets["null_burst"]
+    clean = manifest["daily"][day]["clean_rows"][feed]
+    counts = manifest["injections"]["null_burst"]["counts"]
+    assert counts["nulls_written"] == round(share * clean) > 0
+    null_share, absent = (
+        day_feed(folder, day, feed)
+        .aggregate(
+            f"avg((json_type(json->'{field}') = 'NULL')::INTEGER), count(*) FILTER ((json->'{field}') IS NULL)"
+        )
+        .fetchone()
+    )
+    assert abs(null_share - share) <= 0.1, null_share  # JSON null, like the feed's other nulls
+    assert (
+        absent
+        == day_feed(daily_sets["none"][0], day, feed)
+        .aggregate(f"count(*) FILTER ((json->'{field}') IS NULL)")
+        .fetchone()[0]
+    )
+    base_nulls = (
+        day_feed(daily_sets["none"][0], day, feed)
+        .aggregate(f"count(*) FILTER (json_type(json->'{field}') = 'NULL')")
+        .fetchone()[0]
+    )
+    assert base_nulls == 0
+
+
+def test_segment_shift_writes_the_segment(daily_sets: dict[str, tuple[Path, dict]]) -> None:
+    settings = DAILY_SETTINGS["segment_shift"]
+    day, segment, share = settings["day"], settings["segment"], settings["share"]
+    folder, manifest = daily_sets["segment_shift"]
+    counts = manifest["injections"]["segment_shift"]["counts"]
+    assert counts["customers_shifted"] == round(share * manifest["daily"][day]["clean_rows"]["customers"])
+    clean = manifest["daily"][day]["clean_rows"]["customers"]
+
+    def share_of_segment(folder: Path) -> float:
+        """Among the day's clean customers: the first `clean` ids (extra records get later ids)."""
+        return (
+            day_feed(folder, day, "customers")
+            .query(
+                "customers",
+                f"""SELECT avg((lower(json->>'segment') = '{segment}')::INTEGER) FROM (
+                SELECT DISTINCT json->>'customer_id' AS customer_id, json FROM customers
+                WHERE customer_id IS NOT NULL ORDER BY customer_id LIMIT {clean})""",
+            )
+            .fetchone()[0]
+        )
+
+    shifted, before = share_of_segment(folder), share_of_segment(daily_sets["none"][0])
+    assert shifted >= share > before, (shifted, before)
+
+
+def test_daily_injection_settings_are_validated(tmp_path: Path) -> None:
+    cases = {
+        "volume_drop.day": ("0", "integer >= 1"),
+        "volume_drop.feed": ("accounts", "unknown feed"),
+        "volume_drop.keep_share": ("1.5", r"\[0, 1\]"),
+        "null_burst.field": ("signal_type", "not an optional field of signals"),
+        "null_burst.share": ("-0.1", r"\[0, 1\]"),
+        "segment_shift.segment": ("startup", "unknown segment 'startup'"),
+    }
+    for key, (value, message) in cases.items():
+        with pytest.raises(ValueError, match=message):
+            Injections.from_yaml([key.partition(".")[0]], {key: value})
+    with pytest.raises(ValueError, match="not an optional field of signals"):
+        Injections.from_yaml(["null_burst"], {"null_burst.field": "signal_id"})  # the key
+    with pytest.raises(ValueError, match="not an optional field of customers"):
+        Injections.from_yaml(["null_burst"], {"null_burst.feed": "customers", "null_burst.field": "segment"})
+    with pytest.raises(ValueError, match=r"only 1 daily increment\(s\) are written"):
+        generate(
+            tmp_path,
+            50,
+            SEED,
+            days=1,
+            injections=Injections.from_yaml(["segment_shift"], {"segment_shift.day": "2"}),
+        )
+    with pytest.raises(ValueError, match=r"--days 0"):
+        generate(tmp_path, 50, SEED, injections=Injections.from_yaml(["volume_drop"]))
+
+
+def test_every_daily_injection_is_documented() -> None:
+    text = (DEFAULTS_PATH.parents[1] / "docs" / "generator-injections.md").read_text()
+    for name in DAILY_INJECTIONS:
+        assert f"## `{name}`" in text, name
+        for setting in DAILY_SETTINGS[name]:
             assert f"`{setting}`" in text, (name, setting)
 
 
