@@ -70,6 +70,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     # dbt runs in this process, as in `journey run` (journey/dbt_session.py); `--` ends journey's own options
     dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    # a new database in a folder that does not exist yet: create the folder, as `journey run` does (else DuckDB
+    # fails inside dbt-duckdb with a traceback)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
     return run_dbt(["build", *dbt_args], db=args.db, input_dir=args.input_dir, as_of=args.as_of).returncode
 
 

@@ -204,6 +204,24 @@ def test_run_while_an_analyst_holds_a_read_only_connection(
     assert query(db, "select count(*) from ops.runs") == [(len(ledger),)]
     assert len(ledger) > runs_before
     assert query(db, f"select status from ops.runs where run_id = '{summary['run_id']}'") == [("ok",)]
+    # the check history survived the runs before (the bad feed's too): every attempt is in the check ledger, and
+    # ops.check_history holds one attempt per date, this rerun of 2025-01-20 in place of the earlier ones
+    attempts = [
+        json.loads(line)
+        for line in (db.parent / "journey.checks.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    same_day = [attempt["run_id"] for attempt in attempts if attempt["as_of_date"] == "2025-01-20"]
+    assert len(same_day) >= 2 and same_day[-1] == summary["run_id"]
+    kept = query(db, "select distinct run_id from ops.check_history where as_of_date = '2025-01-20'")
+    assert kept == [(summary["run_id"],)]
+    undated = {attempt["run_id"] for attempt in attempts if attempt["as_of_date"] is None}
+    in_table = query(db, "select distinct run_id from ops.check_history where as_of_date is null")
+    assert {run_id for (run_id,) in in_table} == undated  # a failed run's results reach it with this publish
+    statuses = dict(
+        query(db, "select check_id, status from ops.check_history where as_of_date = '2025-01-20'")
+    )
+    assert statuses["orphan_signals"] == "warn" and statuses["feed_accounting_balances"] == "pass"
+    assert statuses["source_freshness_feeds.signals"] == "warn"  # the sample's signals end 4 days before
 
 
 class TwoMoreRuns(NamedTuple):
