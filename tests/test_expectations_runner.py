@@ -205,7 +205,16 @@ def test_severity_config_covers_exactly_the_declared_expectations() -> None:
     assert (
         "outcome_overdue_days" not in config.params
     )  # ref_kpi_parameters' value, in quality.missing_outcomes
-    assert set(SUITES) == {"inputs", "orphans", "journey", "journey_sla", "outcomes", "marts", "policy", "history"}
+    assert set(SUITES) == {
+        "inputs",
+        "orphans",
+        "journey",
+        "journey_sla",
+        "outcomes",
+        "marts",
+        "policy",
+        "history",
+    }
 
 
 def test_severity_config_rejects_typos(tmp_path: Path) -> None:
