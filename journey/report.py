@@ -1561,8 +1561,12 @@ def metric_chart(
     width, height, left, right, top, bottom = 300, 118, 56, 10, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [value for _, value in points]
+    # a metric that is never negative (a count, a share) keeps its band at or above 0
+    floor = 0.0 if values and min(values) >= 0 else -math.inf
+    band_low = None if median is None else max(floor, median - (half_band or 0.0))
+    band_high = None if median is None else median + (half_band or 0.0)
     if median is not None:
-        values += [median - (half_band or 0.0), median + (half_band or 0.0)]
+        values += [band_low, band_high]
     low, high = min(values, default=0.0), max(values, default=1.0)
     pad = (high - low) * 0.08 or (abs(high) * 0.1 or 1.0)
     low, high = low - pad, high + pad
@@ -1579,14 +1583,14 @@ def metric_chart(
     ]
     band = None
     if median is not None and half_band:
-        upper, lower = y_of(median + half_band), y_of(median - half_band)
+        upper, lower = y_of(band_high), y_of(band_low)
         band = {"y": upper, "h": round(lower - upper, 2)}
     today = drawn[-1] if drawn else None
     parts = [p["tip"] for p in drawn]
     baseline = (
         f" Baseline median {_metric_text(metric, median)}"
         + (
-            f", band {_metric_text(metric, median - half_band)} to {_metric_text(metric, median + half_band)}"
+            f", band {_metric_text(metric, band_low)} to {_metric_text(metric, band_high)}"
             if half_band
             else ""
         )
@@ -1838,7 +1842,17 @@ def _what_changed(
 
 
 def _dq_history(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict[str, Any]:
-    """The data-quality history (issue 20): each part is None when its table is not in the database."""
+    """The data-quality history (issue 20): each part is None when its table is not in the database; a table
+    that cannot be read as expected (another version's shape) is one sentence in the page, never a failure."""
+    try:
+        return {"problem": None, **_dq_history_parts(con, cat, as_of)}
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("data-quality history not shown: %s", reason)
+        return {"problem": f"The data-quality history could not be read: {reason}.", "missing": []}
+
+
+def _dq_history_parts(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any) -> dict[str, Any]:
     params = _monitor_parameters(con, cat)
     grid = _check_grid(con, cat, as_of)
     anomalies = _anomalies(con, cat, params, as_of)

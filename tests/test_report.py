@@ -10,6 +10,7 @@ import struct
 import subprocess
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +27,7 @@ from journey.report import (
     fmt_int,
     fmt_pct,
     fmt_signed,
+    metric_chart,
     render_report,
     screenshot,
 )
@@ -768,6 +770,15 @@ def test_dq_history_on_a_database_without_its_tables(work_db: Path, tmp_path: Pa
     section = _section(html, "dq-history-heading")
     assert "The data-quality history is not in this database" in _text(section)
     assert "<svg" not in section
+    # a table of another shape (a status that is not text) is one sentence, not a crash
+    with duckdb.connect(str(work_db)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create table ops.check_history as select date '2025-01-20' as as_of_date, 'c' as check_id,"
+            " 'dbt' as check_home, 'data_test' as check_type, 1 as status"
+        )
+    html = render_report(work_db, tmp_path / "odd").read_text(encoding="utf-8")
+    assert "The data-quality history could not be read" in _text(_section(html, "dq-history-heading"))
 
 
 def test_dq_history_what_changed_since_the_previous_run(journey_run: JourneyRun, tmp_path: Path) -> None:
@@ -806,6 +817,23 @@ def test_dq_history_what_changed_since_the_previous_run(journey_run: JourneyRun,
         encoding="utf-8"
     )
     assert "Nothing changed since 2025-01-19." in _text(_section(html, "dq-history-heading"))
+
+
+def test_metric_chart_shades_the_band_around_the_median() -> None:
+    points = [(date(2025, 1, day), value) for day, value in ((1, 10.0), (2, 12.0), (3, 11.0), (4, 30.0))]
+    chart = metric_chart("m", points, median=11.0, half_band=3.0, is_anomaly=True, metric="row_count")
+    band, today = chart["band"], chart["today"]
+    assert band["y"] < chart["median_y"] < band["y"] + band["h"]
+    assert today["y"] < band["y"]  # 30 is above the band's top, 14 (SVG y grows down)
+    assert [p["x"] for p in chart["points"]] == sorted(p["x"] for p in chart["points"])  # oldest left
+    assert (
+        chart["today_colour"]
+        != metric_chart("m", points, median=11.0, half_band=3.0, is_anomaly=False)["today_colour"]
+    )
+    # a count is never negative: a band wider than the median stops at 0, the lowest label
+    wide = metric_chart("m", points, median=11.0, half_band=20.0, is_anomaly=False, metric="row_count")
+    assert wide["y_labels"][-1]["label"] == "0"
+    assert wide["band"]["y"] + wide["band"]["h"] == pytest.approx(wide["y_labels"][-1]["y"])
 
 
 # --------------------------------------------------------------------------------------------- formatting
