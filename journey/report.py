@@ -1368,6 +1368,504 @@ def _learning(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -
     }
 
 
+# ---------------------------------------------------------------------------------- data-quality history
+
+CHECK_HISTORY = "ops.check_history"
+DQ_METRICS = "quality.dq_metrics"
+DQ_ANOMALIES = "quality.dq_metric_anomalies"
+DQ_SCHEMA_CHANGES = "quality.dq_schema_changes"
+DQ_MONITOR_PARAMETERS = "reference.ref_dq_monitor_parameters"
+DQ_HISTORY_TABLES = (CHECK_HISTORY, DQ_METRICS, DQ_ANOMALIES, DQ_SCHEMA_CHANGES)
+GRID_RUNS = 14  # run dates in the check grid
+CHART_RUNS = 15  # run dates in a metric's chart
+MAX_METRIC_CHARTS = 24  # anomalous metrics drawn (the feeds' volumes are always drawn)
+MAX_LISTED_CHANGES = 50  # schema and check-status changes listed
+MAD_SCALE = (
+    1.4826  # MAD -> standard deviation of a normal: the factor of robust_z in quality.dq_metric_anomalies
+)
+VOLUME_METRIC = "records_delivered"
+SHARE_METRICS = ("share", "null_share", "rejected_share")
+CHECK_TYPE_ORDER = ("source_freshness", "data_test", "expectation")
+STATUS_RANK = {"error": 0, "fail": 1, "warn": 2, "skipped": 3, "absent": 4, "pass": 5}
+ANOMALY_COLOUR, VALUE_COLOUR = "#c53030", "#2b6cb0"
+
+
+def _monitor_parameters(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, float | None]:
+    """z_threshold, min_history_runs and window_runs from the seed (None when the table or a row is missing)."""
+    found: dict[str, float | None] = {"z_threshold": None, "min_history_runs": None, "window_runs": None}
+    if not cat.has(DQ_MONITOR_PARAMETERS, "parameter", "value"):
+        return found
+    for name, value in con.execute(
+        f"select parameter, try_cast(value as double) from {DQ_MONITOR_PARAMETERS}"
+        " where parameter in ('z_threshold', 'min_history_runs', 'window_runs')"
+    ).fetchall():
+        found[str(name)] = None if value is None else float(value)
+    return found
+
+
+def _history_dates(con: duckdb.DuckDBPyConnection, table: str, as_of: Any, runs: int) -> list[date]:
+    """The table's last ``runs`` as_of_dates up to the report's date (all of them when it has none), oldest
+    first."""
+    rows = con.execute(
+        f"""
+        select distinct as_of_date from {table}
+        where ? is null or as_of_date <= cast(? as date)
+        order by as_of_date desc
+        limit {runs}
+        """,
+        [None if as_of is None else str(as_of)] * 2,
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _cell_title(row: Mapping[str, Any], when: date, status: str) -> str:
+    text = f"{row['check_id']} on {fmt_date(when)}: {status}"
+    if row.get("failing_count"):
+        text += f", {fmt_int(row['failing_count'])} failing"
+    if row.get("message") and status != "pass":
+        text += f" ({str(row['message'])[:160]})"
+    return text
+
+
+def _grid_rows(found: Sequence[Mapping[str, Any]], dates: Sequence[date]) -> list[dict[str, Any]]:
+    """One row per check with a cell per run date (``absent`` where the check has no result that day)."""
+    checks: dict[tuple[str, str, str], dict[date, Mapping[str, Any]]] = {}
+    for row in found:
+        checks.setdefault((row["check_home"], row["check_type"], row["check_id"]), {})[row["as_of_date"]] = (
+            row
+        )
+    rows = []
+    for (home, kind, check_id), by_date in checks.items():
+        latest = by_date[max(by_date)]
+        cells = []
+        for when in dates:
+            result = by_date.get(when)
+            status = str(result["status"]) if result else "absent"
+            title = _cell_title(result, when, status) if result else f"{check_id} on {fmt_date(when)}: absent"
+            cells.append({"date": when, "status": status, "title": title})
+        rows.append(
+            {
+                "check_id": check_id,
+                "check_home": home,
+                "check_type": kind,
+                "relation_name": latest.get("relation_name"),
+                "severity": latest.get("severity"),
+                "cells": cells,
+                "latest_status": cells[-1]["status"],
+            }
+        )
+    rows.sort(key=lambda r: (STATUS_RANK.get(r["latest_status"], 9), r["check_id"]))
+    return rows
+
+
+def _grid_groups(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows grouped by check_home and check_type (dbt first, freshness before tests)."""
+    keys = sorted(
+        {(r["check_home"], r["check_type"]) for r in rows},
+        key=lambda k: (
+            str(k[0]) != "dbt",
+            CHECK_TYPE_ORDER.index(k[1]) if k[1] in CHECK_TYPE_ORDER else 9,
+            str(k),
+        ),
+    )
+    return [
+        {
+            "check_home": home,
+            "check_type": kind,
+            "label": f"{fmt_label(home)} · {fmt_label(kind)}",
+            "rows": [r for r in rows if (r["check_home"], r["check_type"]) == (home, kind)],
+        }
+        for home, kind in keys
+    ]
+
+
+def _check_grid(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any) -> dict[str, Any] | None:
+    """The checks that did not pass on at least one of the last GRID_RUNS run dates, a cell per date."""
+    if not cat.has(CHECK_HISTORY, "as_of_date", "check_id", "check_home", "check_type", "status"):
+        return None
+    dates = _history_dates(con, CHECK_HISTORY, as_of, GRID_RUNS)
+    if not dates:
+        return {"dates": [], "groups": [], "rows": [], "others": 0, "others_absent": 0, "checks": 0}
+    optional = ", ".join(
+        f"history.{c}" if cat.has(CHECK_HISTORY, c) else f"null as {c}"
+        for c in ("relation_name", "severity", "failing_count", "message")
+    )
+    window = "history.as_of_date between cast(? as date) and cast(? as date)"
+    bounds = [dates[0], dates[-1]]
+    found = _records(
+        con,
+        f"""
+        with flagged as (
+            select check_home, check_type, check_id
+            from {CHECK_HISTORY} as history
+            where {window}
+            group by all
+            having count(*) filter (where status <> 'pass') > 0
+        )
+        select history.check_home, history.check_type, history.check_id, history.as_of_date, history.status,
+            {optional}
+        from {CHECK_HISTORY} as history
+        inner join flagged using (check_home, check_type, check_id)
+        where {window}
+        """,
+        bounds * 2,
+    )
+    counts = con.execute(
+        f"""
+        select
+            count(*) as checks,
+            count(*) filter (where passing = runs and runs < ?) as others_absent
+        from (
+            select
+                count(distinct as_of_date) as runs,
+                count(distinct as_of_date) filter (where status = 'pass') as passing
+            from {CHECK_HISTORY} as history
+            where {window}
+            group by check_home, check_type, check_id
+        )
+        """,
+        [len(dates), *bounds],
+    ).fetchone()
+    rows = _grid_rows(found, dates)
+    return {
+        "dates": dates,
+        "groups": _grid_groups(rows),
+        "rows": rows,
+        "checks": int(counts[0]),
+        "others": int(counts[0]) - len(rows),
+        "others_absent": int(counts[1]),
+    }
+
+
+def _metric_text(metric: Any, value: Any) -> str:
+    if metric in SHARE_METRICS:
+        return fmt_pct(value, 1)
+    if metric in (VOLUME_METRIC, "row_count"):
+        return fmt_int(value)
+    return fmt_num(value, 3)
+
+
+def metric_chart(
+    title: str,
+    points: Sequence[tuple[date, float]],
+    *,
+    median: float | None,
+    half_band: float | None,
+    is_anomaly: bool,
+    metric: str | None = None,
+) -> dict[str, Any]:
+    """A small line chart of a metric over its run dates: the baseline median as a dashed line, the band
+    median +/- half_band shaded, the last (today's) point marked, in red when it is an anomaly.
+
+    points: (as_of_date, metric_value), oldest first. Geometry is computed here."""
+    width, height, left, right, top, bottom = 300, 118, 56, 10, 10, 24
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [value for _, value in points]
+    # a metric that is never negative (a count, a share) keeps its band at or above 0
+    floor = 0.0 if values and min(values) >= 0 else -math.inf
+    band_low = None if median is None else max(floor, median - (half_band or 0.0))
+    band_high = None if median is None else median + (half_band or 0.0)
+    if median is not None:
+        values += [band_low, band_high]
+    low, high = min(values, default=0.0), max(values, default=1.0)
+    pad = (high - low) * 0.08 or (abs(high) * 0.1 or 1.0)
+    low, high = low - pad, high + pad
+
+    def y_of(value: float) -> float:
+        return round(top + plot_h * (high - value) / (high - low), 2)
+
+    def x_of(index: int) -> float:
+        return round(left + (plot_w * index / (len(points) - 1) if len(points) > 1 else plot_w / 2), 2)
+
+    drawn = [
+        {"x": x_of(i), "y": y_of(v), "tip": f"{fmt_date(d)}: {_metric_text(metric, v)}"}
+        for i, (d, v) in enumerate(points)
+    ]
+    band = None
+    if median is not None and half_band:
+        upper, lower = y_of(band_high), y_of(band_low)
+        band = {"y": upper, "h": round(lower - upper, 2)}
+    today = drawn[-1] if drawn else None
+    parts = [p["tip"] for p in drawn]
+    baseline = (
+        f" Baseline median {_metric_text(metric, median)}"
+        + (
+            f", band {_metric_text(metric, band_low)} to {_metric_text(metric, band_high)}"
+            if half_band
+            else ""
+        )
+        + "."
+        if median is not None
+        else " No baseline yet."
+    )
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": left + plot_w,
+        "top": top,
+        "bottom_y": top + plot_h,
+        "points": drawn,
+        "path": " ".join(f"{p['x']},{p['y']}" for p in drawn),
+        "today": today,
+        "today_colour": ANOMALY_COLOUR if is_anomaly else VALUE_COLOUR,
+        "median_y": None if median is None else y_of(median),
+        "band": band,
+        "y_labels": [
+            {"y": y_of(value), "label": _metric_text(metric, value)}
+            for value in sorted({high - pad, low + pad}, reverse=True)
+        ],
+        "first_date": fmt_date(points[0][0]) if len(points) > 1 else "",
+        "last_date": fmt_date(points[-1][0]) if points else "",
+        "description": f"{title}: "
+        + "; ".join(parts)
+        + "."
+        + baseline
+        + (" Today's value is an anomaly." if is_anomaly else ""),
+    }
+
+
+def _metric_history(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, keys: Sequence[str], as_of: Any
+) -> dict[str, list[tuple[date, float]]]:
+    """metric_key -> its (as_of_date, value) on the last CHART_RUNS run dates of quality.dq_metrics."""
+    if not keys or not cat.has(DQ_METRICS, "as_of_date", "metric_key", "metric_value"):
+        return {}
+    dates = _history_dates(con, DQ_METRICS, as_of, CHART_RUNS)
+    if not dates:
+        return {}
+    found: dict[str, list[tuple[date, float]]] = {}
+    for key, when, value in con.execute(
+        f"""
+        select metric_key, as_of_date, metric_value from {DQ_METRICS}
+        where list_contains(?, metric_key) and as_of_date between ? and ? and metric_value is not null
+        order by metric_key, as_of_date
+        """,
+        [list(keys), dates[0], dates[-1]],
+    ).fetchall():
+        found.setdefault(key, []).append((when, float(value)))
+    return found
+
+
+def _judged(row: Mapping[str, Any], min_history: float | None) -> bool:
+    return min_history is None or (row.get("baseline_runs") or 0) >= min_history
+
+
+def _metric_card(
+    row: dict[str, Any], history: Sequence[tuple[date, float]], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    z, min_history = params.get("z_threshold"), params.get("min_history_runs")
+    median, mad = row.get("baseline_median"), row.get("baseline_mad")
+    half_band = None if _is_missing(mad) or z is None or _is_missing(median) else z * MAD_SCALE * float(mad)
+    points = list(history)
+    if not _is_missing(row.get("metric_value")) and (not points or points[-1][0] != row["as_of_date"]):
+        points.append(
+            (row["as_of_date"], float(row["metric_value"]))
+        )  # today's value, when the history lacks it
+    judged = _judged(row, min_history)
+    return {
+        **row,
+        "judged": judged,
+        "recording": None
+        if judged
+        else f"recording history: {fmt_int(row.get('baseline_runs') or 0)} of {fmt_int(min_history)} runs",
+        "value_text": _metric_text(row.get("metric"), row.get("metric_value")),
+        "median_text": _metric_text(row.get("metric"), median),
+        "chart": metric_chart(
+            str(row["metric_key"]),
+            points,
+            median=None if _is_missing(median) else float(median),
+            half_band=half_band,
+            is_anomaly=bool(row.get("is_anomaly")),
+            metric=row.get("metric"),
+        ),
+    }
+
+
+def _anomalies(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], as_of: Any
+) -> dict[str, Any] | None:
+    """Today's judged metrics: a chart for each anomaly and each feed's volume, and the table of anomalies."""
+    if not cat.has(DQ_ANOMALIES, "as_of_date", "metric_key", "metric", "metric_value", "is_anomaly"):
+        return None
+    optional = ", ".join(
+        c if cat.has(DQ_ANOMALIES, c) else f"null as {c}"
+        for c in (
+            "monitored_relation",
+            "baseline_runs",
+            "baseline_median",
+            "baseline_mad",
+            "robust_z",
+            "direction",
+        )
+    )
+    shown = con.execute(f"select max(as_of_date) from {DQ_ANOMALIES}").fetchone()[0]
+    volume = f"(metric = '{VOLUME_METRIC}' and monitored_relation like 'feeds.%')"
+    rows = [
+        {k: _plain(v) for k, v in row.items()}
+        for row in _records(
+            con,
+            f"""
+            select * from (
+                select as_of_date, metric_key, metric, metric_value, is_anomaly, {optional}
+                from {DQ_ANOMALIES}
+                where as_of_date = ?
+            )
+            where is_anomaly or {volume}
+            order by is_anomaly desc, abs(robust_z) desc nulls first, metric_key
+            limit {MAX_METRIC_CHARTS + len(FEEDS)}
+            """,
+            [shown],
+        )
+    ]
+    stats = _anomaly_stats(con, cat, params, shown)
+    history = _metric_history(con, cat, [r["metric_key"] for r in rows], as_of or shown)
+    cards = [_metric_card(row, history.get(row["metric_key"], []), params) for row in rows]
+    order = {f"feeds.{feed}": index for index, feed in enumerate(FEEDS)}
+    volumes = sorted(
+        (c for c in cards if c["metric"] == VOLUME_METRIC and str(c.get("monitored_relation")) in order),
+        key=lambda c: order[str(c["monitored_relation"])],
+    )
+    flagged = [c for c in cards if c.get("is_anomaly")]
+    return {
+        "as_of": shown,
+        "params": dict(params),
+        "volumes": volumes,
+        "flagged": flagged,
+        "charts": flagged + [c for c in volumes if not c.get("is_anomaly")],
+        **stats,
+    }
+
+
+def _anomaly_stats(
+    con: duckdb.DuckDBPyConnection, cat: Catalog, params: Mapping[str, Any], shown: Any
+) -> dict[str, Any]:
+    """How many metrics were judged today, how many still record their history, how many are anomalies."""
+    minimum = params.get("min_history_runs")
+    runs = "baseline_runs" if cat.has(DQ_ANOMALIES, "baseline_runs") else "null"
+    judged = "true" if minimum is None else f"coalesce({runs}, 0) >= {float(minimum)}"
+    metrics, judged_count, anomalies, fewest = con.execute(
+        f"""
+        select count(*), count(*) filter (where {judged}), count(*) filter (where is_anomaly),
+            min({runs}) filter (where not ({judged}))
+        from {DQ_ANOMALIES}
+        where as_of_date = ?
+        """,
+        [shown],
+    ).fetchone()
+    return {
+        "metrics": int(metrics),
+        "judged": int(judged_count),
+        "recording": int(metrics) - int(judged_count),
+        "anomalies": int(anomalies),
+        "fewest_runs": fewest,
+    }
+
+
+def _check_changes(con: duckdb.DuckDBPyConnection, current: date, previous: date) -> list[dict[str, Any]]:
+    """Checks whose status on ``current`` differs from ``previous`` (a new check that passes is not news)."""
+    return _records(
+        con,
+        f"""
+        with today as (
+            select check_home, check_type, check_id, status from {CHECK_HISTORY} where as_of_date = ?
+        ),
+
+        earlier as (
+            select check_home, check_type, check_id, status from {CHECK_HISTORY} where as_of_date = ?
+        )
+
+        select
+            coalesce(today.check_id, earlier.check_id) as check_id,
+            coalesce(today.check_home, earlier.check_home) as check_home,
+            coalesce(earlier.status, 'absent') as previous_status,
+            coalesce(today.status, 'absent') as status
+        from today
+        full outer join earlier
+            on today.check_home = earlier.check_home
+            and today.check_type = earlier.check_type
+            and today.check_id = earlier.check_id
+        where earlier.status is distinct from today.status
+            and not (earlier.status is null and today.status = 'pass')
+        order by check_id
+        limit {MAX_LISTED_CHANGES}
+        """,
+        [current, previous],
+    )
+
+
+def _schema_changes(con: duckdb.DuckDBPyConnection, cat: Catalog) -> tuple[list[dict[str, Any]], Any]:
+    """The latest run's schema changes and the date they were compared with."""
+    needed = ("as_of_date", "relation_name", "column_name", "change_type")
+    if not cat.has(DQ_SCHEMA_CHANGES, *needed):
+        return [], None
+    optional = ", ".join(
+        c if cat.has(DQ_SCHEMA_CHANGES, c) else f"null as {c}"
+        for c in ("previous_as_of_date", "previous_data_type", "data_type")
+    )
+    rows = _records(
+        con,
+        f"""
+        select relation_name, column_name, change_type, {optional}
+        from {DQ_SCHEMA_CHANGES}
+        where as_of_date = (select max(as_of_date) from {DQ_SCHEMA_CHANGES})
+        order by relation_name, column_name
+        limit {MAX_LISTED_CHANGES}
+        """,
+    )
+    return rows, next((r["previous_as_of_date"] for r in rows if r["previous_as_of_date"]), None)
+
+
+def _what_changed(
+    con: duckdb.DuckDBPyConnection,
+    cat: Catalog,
+    grid: Mapping[str, Any] | None,
+    anomalies: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Schema changes, checks whose status moved since the previous kept run date, and today's anomalies."""
+    dates = (grid or {}).get("dates") or []
+    current = dates[-1] if dates else None
+    previous = dates[-2] if len(dates) > 1 else None
+    schema, schema_previous = _schema_changes(con, cat)
+    checks = _check_changes(con, current, previous) if current and previous else []
+    flagged = (anomalies or {}).get("flagged") or []
+    return {
+        "as_of": current or (anomalies or {}).get("as_of"),
+        "previous": previous or schema_previous,
+        "schema": schema,
+        "schema_available": cat.has(DQ_SCHEMA_CHANGES, "relation_name", "change_type"),
+        "checks": checks,
+        "anomalies": flagged,
+        "empty": not (schema or checks or flagged),
+    }
+
+
+def _dq_history(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any = None) -> dict[str, Any]:
+    """The data-quality history (issue 20): each part is None when its table is not in the database; a table
+    that cannot be read as expected (another version's shape) is one sentence in the page, never a failure."""
+    try:
+        return {"problem": None, **_dq_history_parts(con, cat, as_of)}
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("data-quality history not shown: %s", reason)
+        return {"problem": f"The data-quality history could not be read: {reason}.", "missing": []}
+
+
+def _dq_history_parts(con: duckdb.DuckDBPyConnection, cat: Catalog, as_of: Any) -> dict[str, Any]:
+    params = _monitor_parameters(con, cat)
+    grid = _check_grid(con, cat, as_of)
+    anomalies = _anomalies(con, cat, params, as_of)
+    return {
+        "missing": [table for table in DQ_HISTORY_TABLES if not cat.has(table)],
+        "params": params,
+        "params_available": cat.has(DQ_MONITOR_PARAMETERS, "parameter", "value"),
+        "checks": grid,
+        "anomalies": anomalies,
+        "changes": _what_changed(con, cat, grid, anomalies),
+    }
+
+
 def _finding_level(failure: Mapping[str, Any]) -> str:
     if failure.get("status") == "exception":
         return "exception"
@@ -1553,6 +2051,7 @@ def collect(
             "policy": _policy(con, cat, run_id=header["run_id"], as_of=header["as_of_date"]),
             "impact": _impact(con, cat),
             "learning": _learning(con, cat, header["as_of_date"]),
+            "dq_history": _dq_history(con, cat, header["as_of_date"]),
             "config_hashes": _config_hashes(con, cat, kpi),
         }
     finally:

@@ -7,23 +7,32 @@ import json
 import re
 import shutil
 import struct
+import subprocess
+import tempfile
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import duckdb
 import pytest
 
 from journey.report import (
+    DQ_HISTORY_TABLES,
     LEARNING_MARTS,
     REPORT_FILE,
     calibration_chart,
+    collect,
     find_chromium,
     fmt_int,
     fmt_pct,
     fmt_signed,
+    metric_chart,
     render_report,
     screenshot,
 )
+from journey.run import EXIT_OK, RunOptions, execute
+from tests.conftest import FEEDS, SAMPLE_DIR
 
 RUN_INFO = {
     "run_id": "20250120T060000000000Z",
@@ -356,6 +365,7 @@ def test_report_on_a_database_without_marts(tmp_path: Path) -> None:
     assert "marts.customer_risk_scores is not in this database" in text
     assert "The policy step has not run" in text
     assert "The learning marts were not built in this database" in text
+    assert "The data-quality history is not in this database" in text
     assert "No data-quality summary at" in text
 
 
@@ -655,6 +665,177 @@ def test_calibration_chart_puts_a_calibrated_point_on_the_diagonal() -> None:
     assert off["y1"] > off["cy"] > off["y2"]  # lower bound below the point, upper above (SVG y grows down)
 
 
+# ------------------------------------------------------------------------------------ data-quality history
+
+
+class JourneyRun(NamedTuple):
+    db: Path  # the serving database the run published
+    html: str  # the report the run rendered from its working copy
+    report: Path
+
+
+@pytest.fixture(scope="module")
+def journey_run(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> JourneyRun:
+    """One real `journey run` of the sample: its check history, volume metrics and the report it wrote."""
+    folder = tmp_path_factory.mktemp("journey-run")
+    options = RunOptions(
+        db=folder / "serving" / "journey.duckdb",
+        input_dir=SAMPLE_DIR,
+        out=folder / "out",
+        quiet=True,
+        target_path=dbt_target,
+    )
+    exit_code, summary = execute(options)
+    assert exit_code == EXIT_OK, summary
+    report = Path(summary["report"])
+    return JourneyRun(options.db, report.read_text(encoding="utf-8"), report)
+
+
+def _one(db: Path, sql: str) -> Any:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(sql).fetchone()[0]
+
+
+def test_dq_history_grid_lists_the_checks_that_warned(journey_run: JourneyRun) -> None:
+    section = _section(journey_run.html, "dq-history-heading")
+    checks = section[section.index('id="dq-history-checks"') : section.index('id="dq-history-anomalies"')]
+    for check in ("orphan_signals", "invalid_transitions", "source_freshness_feeds.signals"):
+        assert f'title="{check} on 2025-01-20: warn' in checks, check
+        assert f'<th scope="row" class="check-name">{check}' in checks, check
+    assert "dbt · source freshness" in checks and "great expectations · expectation" in checks
+    # the other checks, counted in SQL, are summed up in one line
+    others = _one(
+        journey_run.db,
+        "select count(*) from (select check_id from ops.check_history group by check_home, check_type, check_id"
+        " having bool_and(status = 'pass'))",
+    )
+    assert others > 100
+    assert f"{others} other checks passed on every one of these runs" in _text(checks)
+    # the same figures in collect(), as the template reads them
+    data = collect(journey_run.db, run_info={"as_of_date": "2025-01-20"})["dq_history"]
+    assert data["missing"] == []
+    grid = data["checks"]
+    assert [str(d) for d in grid["dates"]] == ["2025-01-20"]
+    statuses = {row["check_id"]: [cell["status"] for cell in row["cells"]] for row in grid["rows"]}
+    assert statuses["orphan_signals"] == ["warn"]
+    assert statuses["source_freshness_feeds.signals"] == ["warn"]
+    assert grid["others"] == others
+    assert grid["checks"] == others + len(grid["rows"])
+    homes = {group["check_home"] for group in grid["groups"]}
+    assert homes == {"dbt", "great_expectations"}
+
+
+def test_dq_history_draws_each_feeds_volume_and_says_it_is_recording(journey_run: JourneyRun) -> None:
+    section = _section(journey_run.html, "dq-history-heading")
+    anomalies = section[section.index('id="dq-history-anomalies"') : section.index('id="dq-history-changes"')]
+    assert anomalies.count('<svg class="chart metric-chart"') == len(FEEDS) == 5
+    minimum = _one(
+        journey_run.db,
+        "select cast(value as integer) from reference.ref_dq_monitor_parameters where parameter = 'min_history_runs'",
+    )
+    for feed in FEEDS:
+        delivered = _one(
+            journey_run.db,
+            f"select metric_value from quality.dq_metrics where metric_key = 'feeds.{feed} records_delivered'",
+        )
+        assert f"<title>today, 2025-01-20: {fmt_int(delivered)}</title>" in anomalies, feed
+        assert f"<code>feeds.{feed} records_delivered</code>" in anomalies, feed
+    text = _text(anomalies)
+    assert text.count(f"recording history: 0 of {minimum} runs") == len(FEEDS)
+    assert "No anomaly today." in text
+    data = collect(journey_run.db)["dq_history"]["anomalies"]
+    assert data["judged"] == 0 and data["anomalies"] == 0
+    assert (
+        data["metrics"]
+        == data["recording"]
+        == _one(journey_run.db, "select count(*) from quality.dq_metric_anomalies")
+    )
+    assert [card["monitored_relation"] for card in data["volumes"]] == [f"feeds.{feed}" for feed in FEEDS]
+    assert data["params"]["min_history_runs"] == minimum
+    # the first run has nothing to compare with
+    assert "No earlier run to compare with." in _text(section)
+
+
+def test_dq_history_on_a_database_without_its_tables(work_db: Path, tmp_path: Path) -> None:
+    """A plain dbt build has the quality tables but no ops.check_history; an older database has none."""
+    html = render_report(work_db, tmp_path / "built").read_text(encoding="utf-8")
+    text = _text(_section(html, "dq-history-heading"))
+    assert "Not in this database: ops.check_history ." in text
+    assert "ops.check_history is not in this database" in text
+    assert "recording history" in text  # the metrics are still shown
+    with duckdb.connect(str(work_db)) as con:
+        for table in DQ_HISTORY_TABLES[1:]:
+            con.execute(f"drop table if exists {table}")
+    html = render_report(work_db, tmp_path / "older").read_text(encoding="utf-8")
+    section = _section(html, "dq-history-heading")
+    assert "The data-quality history is not in this database" in _text(section)
+    assert "<svg" not in section
+    # a table of another shape (a status that is not text) is one sentence, not a crash
+    with duckdb.connect(str(work_db)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create table ops.check_history as select date '2025-01-20' as as_of_date, 'c' as check_id,"
+            " 'dbt' as check_home, 'data_test' as check_type, 1 as status"
+        )
+    html = render_report(work_db, tmp_path / "odd").read_text(encoding="utf-8")
+    assert "The data-quality history could not be read" in _text(_section(html, "dq-history-heading"))
+
+
+def test_dq_history_what_changed_since_the_previous_run(journey_run: JourneyRun, tmp_path: Path) -> None:
+    """A previous kept run date where orphan_signals passed: the change is listed against that date."""
+    db = Path(shutil.copy(journey_run.db, tmp_path / journey_run.db.name))
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            """
+            insert into ops.check_history
+            select * replace (
+                'an-earlier-run' as run_id,
+                as_of_date - 1 as as_of_date,
+                case when check_id = 'orphan_signals' then 'pass' else status end as status
+            )
+            from ops.check_history
+            """
+        )
+    data = collect(db, run_info={"as_of_date": "2025-01-20"})["dq_history"]
+    changes = data["changes"]
+    assert str(changes["previous"]) == "2025-01-19"
+    assert [(c["check_id"], c["previous_status"], c["status"]) for c in changes["checks"]] == [
+        ("orphan_signals", "pass", "warn")
+    ]
+    html = render_report(db, tmp_path / "out", run_info={"as_of_date": "2025-01-20"}).read_text(
+        encoding="utf-8"
+    )
+    text = _text(_section(html, "dq-history-heading"))
+    assert "orphan_signals pass → warn" in text
+    assert "Compared with 2025-01-19" in text
+    # two run dates in the grid now, oldest left
+    assert [str(d) for d in data["checks"]["dates"]] == ["2025-01-19", "2025-01-20"]
+    # the same day again: nothing changed
+    with duckdb.connect(str(db)) as con:
+        con.execute("update ops.check_history set status = 'warn' where check_id = 'orphan_signals'")
+    html = render_report(db, tmp_path / "again", run_info={"as_of_date": "2025-01-20"}).read_text(
+        encoding="utf-8"
+    )
+    assert "Nothing changed since 2025-01-19." in _text(_section(html, "dq-history-heading"))
+
+
+def test_metric_chart_shades_the_band_around_the_median() -> None:
+    points = [(date(2025, 1, day), value) for day, value in ((1, 10.0), (2, 12.0), (3, 11.0), (4, 30.0))]
+    chart = metric_chart("m", points, median=11.0, half_band=3.0, is_anomaly=True, metric="row_count")
+    band, today = chart["band"], chart["today"]
+    assert band["y"] < chart["median_y"] < band["y"] + band["h"]
+    assert today["y"] < band["y"]  # 30 is above the band's top, 14 (SVG y grows down)
+    assert [p["x"] for p in chart["points"]] == sorted(p["x"] for p in chart["points"])  # oldest left
+    assert (
+        chart["today_colour"]
+        != metric_chart("m", points, median=11.0, half_band=3.0, is_anomaly=False)["today_colour"]
+    )
+    # a count is never negative: a band wider than the median stops at 0, the lowest label
+    wide = metric_chart("m", points, median=11.0, half_band=20.0, is_anomaly=False, metric="row_count")
+    assert wide["y_labels"][-1]["label"] == "0"
+    assert wide["band"]["y"] + wide["band"]["h"] == pytest.approx(wide["y_labels"][-1]["y"])
+
+
 # --------------------------------------------------------------------------------------------- formatting
 
 
@@ -677,16 +858,72 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_report_renders_in_headless_chromium(sample_db: Path, tmp_path: Path) -> None:
+MEASURE_SCRIPT = """<script>
+const measured = [...document.querySelectorAll("#dq-history svg")].map((svg) => {
+  const box = svg.getBoundingClientRect();
+  return [svg.getAttribute("aria-labelledby"), box.width, box.height];
+});
+const grid = document.querySelector("#dq-history table.check-grid").getBoundingClientRect();
+document.body.insertAdjacentHTML("beforeend", `<pre id="measured">${JSON.stringify({measured, grid: [grid.width, grid.height]})}</pre>`);
+console.log("measured the data-quality history");
+</script>"""
+
+
+def _measure_in_chromium(report: Path, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """Lay out a copy of the report (with a measuring script appended: the report itself has none) in headless
+    Chromium: the sizes of the data-quality history's SVGs and its grid, and every console message."""
+    page = folder / "measure.html"
+    page.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", MEASURE_SCRIPT + "</body>"), encoding="utf-8"
+    )
+    with tempfile.TemporaryDirectory(prefix="journey-chromium-") as profile:
+        completed = subprocess.run(
+            [
+                str(find_chromium()),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--enable-logging=stderr",
+                "--v=0",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,2000",
+                "--dump-dom",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={"HOME": profile, "PATH": "/usr/bin:/bin"},
+        )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    # the last match: the script's own text holds the element's markup too
+    found = re.findall(r'<pre id="measured">(\{.*?)</pre>', completed.stdout, re.S)
+    assert found, completed.stdout[-2000:]
+    console = [line for line in completed.stderr.splitlines() if ":CONSOLE" in line]
+    return json.loads(found[-1]), console
+
+
+def test_report_renders_in_headless_chromium(journey_run: JourneyRun, tmp_path: Path) -> None:
+    """The report of a real `journey run` (every section, the data-quality history too) in Chromium."""
     if find_chromium() is None:
         pytest.skip("chromium is not installed (apt-get install chromium); CI installs it in .ci/run")
     out = tmp_path / "run"
-    report = render_report(sample_db, out, dq_summary=_dq_summary(tmp_path), run_info=RUN_INFO)
+    report = render_report(journey_run.db, out, dq_summary=_dq_summary(tmp_path), run_info=RUN_INFO)
     png = out / "screenshot.png"
     assert screenshot(report, png, width=1280, height=2000)
     assert _png_size(png) == (1280, 2000)
     # a blank page compresses to a few kilobytes; a rendered report with charts and tables does not
     assert png.stat().st_size > 50_000
+    sizes, console = _measure_in_chromium(report, tmp_path)
+    # the console carries the measuring script's message and nothing else (no SVG attribute errors)
+    assert len(console) == 1 and "measured the data-quality history" in console[0], console
+    assert len(sizes["measured"]) == len(FEEDS)  # a volume chart per feed
+    for name, width, height in sizes["measured"]:
+        assert width > 100 and height > 50, name
+    assert sizes["grid"][0] > 300 and sizes["grid"][1] > 50
 
 
 def test_learning_section_renders_in_headless_chromium(work_db: Path, tmp_path: Path) -> None:
