@@ -1380,9 +1380,6 @@ GRID_RUNS = 14  # run dates in the check grid
 CHART_RUNS = 15  # run dates in a metric's chart
 MAX_METRIC_CHARTS = 24  # anomalous metrics drawn (the feeds' volumes are always drawn)
 MAX_LISTED_CHANGES = 50  # schema and check-status changes listed
-MAD_SCALE = (
-    1.4826  # MAD -> standard deviation of a normal: the factor of robust_z in quality.dq_metric_anomalies
-)
 VOLUME_METRIC = "records_delivered"
 SHARE_METRICS = ("share", "null_share", "rejected_share")
 CHECK_TYPE_ORDER = ("source_freshness", "data_test", "expectation")
@@ -1655,9 +1652,9 @@ def _judged(row: Mapping[str, Any], min_history: float | None) -> bool:
 def _metric_card(
     row: dict[str, Any], history: Sequence[tuple[date, float]], params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    z, min_history = params.get("z_threshold"), params.get("min_history_runs")
-    median, mad = row.get("baseline_median"), row.get("baseline_mad")
-    half_band = None if _is_missing(mad) or z is None or _is_missing(median) else z * MAD_SCALE * float(mad)
+    min_history = params.get("min_history_runs")
+    median, width = row.get("baseline_median"), row.get("band_half_width")
+    half_band = None if _is_missing(width) or _is_missing(median) else float(width)
     points = list(history)
     if not _is_missing(row.get("metric_value")) and (not points or points[-1][0] != row["as_of_date"]):
         points.append(
@@ -1696,6 +1693,7 @@ def _anomalies(
             "baseline_runs",
             "baseline_median",
             "baseline_mad",
+            "band_half_width",
             "robust_z",
             "direction",
         )

@@ -5,7 +5,10 @@
     min_share_change (shares) or min_relative_change x |median| (counts, means), and a robust z-score
     (value - median) / (1.4826 x MAD) beyond z_threshold (any such move when the baseline never varied).
     Parameters: seeds/ref_dq_monitor_parameters.csv. The Great Expectations expectation metric_anomalies (a
-    warning) reports the rows with is_anomaly. -#}
+    warning) reports the rows with is_anomaly. band_half_width is the move that makes an anomaly by z alone
+    (z_threshold x 1.4826 x MAD): the report draws the normal band median +/- it. -#}
+{%- set mad_to_sigma = 1.4826 %}{#- the MAD of a normal sample x this = its standard deviation #}
+
 with
 
 metrics as (
@@ -90,8 +93,9 @@ measured as (
         cast(coalesce(centre.baseline_runs, 0) as integer) as baseline_runs,
         case
             when spread.baseline_mad > 0
-                then (today.metric_value - centre.baseline_median) / (1.4826 * spread.baseline_mad)
+                then (today.metric_value - centre.baseline_median) / ({{ mad_to_sigma }} * spread.baseline_mad)
         end as robust_z,
+        parameters.z_threshold * {{ mad_to_sigma }} * spread.baseline_mad as band_half_width,
         abs(today.metric_value - centre.baseline_median) as moved_by,
         case
             when today.metric in ('null_share', 'share', 'rejected_share') then parameters.min_share_change
@@ -118,6 +122,7 @@ final as (
         cast(baseline_median as double) as baseline_median,
         cast(baseline_mad as double) as baseline_mad,
         cast(robust_z as double) as robust_z,
+        cast(band_half_width as double) as band_half_width,
         coalesce(
             baseline_runs >= min_history_runs
             and moved_by > 0
