@@ -8,9 +8,14 @@ What the session shares, and why (a full dbt parse costs ~5-9 s, a build of the 
   changed setting (partial parsing). A test that passes ``--vars`` (a full re-parse) uses its own target.
 - ``sample_db``: the bundled sample, built once (every model, data test and unit test). Tests read it, or
   take a private copy with ``copy_db`` instead of building the sample again.
-- Under pytest-xdist (pyproject.toml: two workers) the first worker to need the sample builds it into the
-  run's shared folder, under a file lock; every worker then works on its own copy of that file, and starts its
-  target folder from the builder's saved parse.
+- ``sample_run``: the bundled sample's full `journey run` (~30 s: build, data quality, policy, downstream
+  models, report, publish), run once: the serving folder (database, ledger), the out folder, the run's summary
+  and the manifest it ran with. Tests read it, or take a private copy of the serving folder with
+  ``copy_serving`` (a test that runs again on it, or writes to it) instead of running the sample again.
+- Under pytest-xdist (pyproject.toml: two workers) the first worker to need the sample (or its run) builds it
+  into the run's shared folder, under a file lock; every worker then works on its own copy of the database,
+  and starts its target folder from the builder's saved parse. The build and the run have a lock each: one
+  worker can build the sample while the other runs it.
 - dbt's debug log goes to the session's temporary folder, not logs/ (two xdist workers would share it).
 """
 
@@ -23,12 +28,14 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pytest
 
 from journey.feeds import feed_specs
 from journey.project import PROJECT_DIR, DbtResult, run_dbt
+from journey.run import EXIT_OK, RunOptions, execute
 
 SAMPLE_DIR = PROJECT_DIR / "seeds"
 FEEDS = tuple(feed_specs())
@@ -36,13 +43,35 @@ FEEDS = tuple(feed_specs())
 KEYS = {feed: spec.key[0] for feed, spec in feed_specs().items()}
 
 
-# Collected first: with pytest-xdist (one test file per worker) the longest file starts at once and the other
-# worker takes the rest meanwhile; last, it kept one worker busy long after the other had finished.
-LONGEST_FIRST = ("test_run.py",)
+# Collected first, longest first (each file's wall time in a full run, measured; pyproject.toml turns off
+# pytest-xdist's own reordering, by number of tests, which ran test_run.py fifth): with --dist loadfile the next
+# file goes to the first worker free, so the long files start at once and the short ones fill the gaps at the
+# end; a long file collected last kept one worker busy long after the other had finished.
+LONGEST_FIRST = (
+    "test_run.py",
+    "test_faults.py",
+    "test_bench.py",
+    "test_policy_writeback.py",
+    "test_learning_prediction.py",
+    "test_impact.py",
+    "test_incremental.py",
+    "test_staging.py",
+    "test_report.py",
+    "test_risk_marts.py",
+    "test_kpis.py",
+    "test_readme_paths.py",
+    "test_policy_decide.py",
+    "test_learning_recovery.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the order within stays
+    # stable: the order within a file, and of the files not listed, stays
+    items.sort(
+        key=lambda item: (
+            LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+        )
+    )
 
 
 def load_sample(feed: str) -> list[dict]:
@@ -191,3 +220,54 @@ def sample_copy(tmp_path: Path) -> Callable[[], Path]:
         return target
 
     return make
+
+
+class SampleRun(NamedTuple):
+    """The sample's `journey run` (``sample_run``): read-only, shared by the session (and its xdist workers)."""
+
+    db: Path  # the published serving database, <folder>/serving/journey.duckdb (its ledger beside it)
+    summary: dict  # what execute() returned (its out_dir is under <folder>/out)
+    folder: Path  # also holds manifest.json: the manifest the run ran with
+
+
+def _run_sample(folder: Path, target: Path) -> None:
+    """One full `journey run` of the sample into ``folder``/serving, with the manifest and summary beside it."""
+    db = folder / "serving" / "journey.duckdb"
+    options = RunOptions(db=db, input_dir=SAMPLE_DIR, out=folder / "out", quiet=True, target_path=target)
+    exit_code, summary = execute(options)
+    assert exit_code == EXIT_OK, summary
+    # the session's target is rewritten by later commands: keep the manifest this run ran with
+    shutil.copy(target / "manifest.json", folder / "manifest.json")
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+
+def _sample_run_in(folder: Path) -> SampleRun:
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return SampleRun(folder / "serving" / "journey.duckdb", summary, folder)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> SampleRun:
+    """The sample's full `journey run` into a fresh serving database, once per pytest run (see the module
+    docstring). Treat all of it as read-only: ``copy_serving`` for a serving folder a test may run again on."""
+    shared = _shared_folder(tmp_path_factory)
+    if shared is None:
+        folder = tmp_path_factory.mktemp("sample-run")
+        _run_sample(folder, dbt_target)
+        return _sample_run_in(folder)
+    folder = shared / "sample-run"
+    with _locked(shared / "sample-run.lock"):
+        # the first worker here runs it; summary.json is written last (a failed run leaves none). The run
+        # happens in the folder it is read from: its summary and ops.runs name its paths.
+        if not (folder / "summary.json").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            _run_sample(folder, dbt_target)
+    return _sample_run_in(folder)
+
+
+def copy_serving(run: SampleRun, folder: Path) -> Path:
+    """A private copy of the run's serving folder in `folder` (the database under its own name, its ledger
+    and the run's workspace folder, as the run left them); returns the copy's database."""
+    shutil.copytree(run.db.parent, folder)
+    return folder / run.db.name

@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from journey.project import PROJECT_DIR
-from journey.run import EXIT_OK, RunOptions, execute
-from tests.conftest import SAMPLE_DIR, load_sample, query
+from tests.conftest import SampleRun, load_sample, query
 
 SEEDS = PROJECT_DIR / "seeds"
 
@@ -217,13 +216,9 @@ def test_action_performance_on_the_sample(sample_db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def journey_run(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Path:
-    folder = tmp_path_factory.mktemp("learning-run")
-    db = folder / "journey.duckdb"
-    options = RunOptions(db=db, input_dir=SAMPLE_DIR, out=folder / "out", quiet=True, target_path=dbt_target)
-    exit_code, summary = execute(options)
-    assert exit_code == EXIT_OK, summary
-    return db
+def journey_run(sample_run: SampleRun) -> Path:
+    """The serving database of the sample's `journey run` (the session's, tests/conftest.py; read only)."""
+    return sample_run.db
 
 
 def test_the_setting_in_force_after_a_run_is_the_policy_files(journey_run: Path) -> None:

@@ -1,9 +1,9 @@
 """`journey run` end to end: publish, analysts reading meanwhile, failures leaving the serving database alone.
 
 Every run uses the session's dbt target (tests/conftest.py ``dbt_target``), as repeated scheduled runs use one
-target folder. Three fresh runs are shared by the module: ``published`` (the sample, read by most tests) and
-``two_more_runs`` (other settings, then the sample again: read by the settings-leak and the identical-marts
-tests).
+target folder. Three fresh runs are shared by the tests: ``published`` (the sample, read by most tests: a private
+copy of the session's ``sample_run``) and ``two_more_runs`` (other settings, then the sample again: read by the
+settings-leak and the identical-marts tests).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from journey.run import EXIT_BAD_INPUT, EXIT_OK, RunOptions, execute
-from tests.conftest import FEEDS, SAMPLE_DIR, load_sample, query
+from tests.conftest import FEEDS, SAMPLE_DIR, SampleRun, copy_serving, load_sample, query
 
 MARTS = (
     "journey_states",
@@ -77,15 +77,12 @@ class Published(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Published:
-    """One full run of the sample into a fresh serving database (module scope: several tests read it); the
-    manifest it ran with is kept beside it (the session's target is rewritten by later commands)."""
-    folder = tmp_path_factory.mktemp("run")
-    db = folder / "serving" / "journey.duckdb"
-    exit_code, summary = run(folder, db, target_path=dbt_target)
-    assert exit_code == EXIT_OK, summary
-    shutil.copy(dbt_target / "manifest.json", folder / "manifest.json")
-    return Published(db, summary, folder, mart_contents(db))
+def published(sample_run: SampleRun, tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """One full run of the sample into a fresh serving database: the session's ``sample_run`` (run once for
+    every module that reads it, tests/conftest.py), in a private copy of its serving folder (later tests run
+    again on it); the manifest it ran with is kept beside the run."""
+    db = copy_serving(sample_run, tmp_path_factory.mktemp("run") / "serving")
+    return Published(db, sample_run.summary, sample_run.folder, mart_contents(db))
 
 
 def test_full_run_publishes_the_sample(published: Published) -> None:
