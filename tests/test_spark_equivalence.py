@@ -36,6 +36,9 @@ SAMPLE_DIR = PROJECT_DIR / "seeds"
 SCHEMAS = ("marts", "quality", "staging")
 # Columns whose values depend on when a build ran, not on its inputs.
 VOLATILE_COLUMNS = {"loaded_at"}
+# each engine's own spelling of a column type (quality.dq_schema_snapshots / dq_schema_changes: varchar[] on
+# DuckDB is array<string> on Spark); the columns themselves, their relations and the changes must agree
+ENGINE_TYPE_COLUMNS = {"data_type", "previous_data_type"}
 # JSON text compared as parsed JSON (numbers with tolerance): a rejected record as each engine re-serializes it,
 # the policy's inputs snapshot.
 JSON_COLUMNS = {"raw_record", "inputs"}
@@ -230,7 +233,8 @@ def compare_table(
             f"{table}: columns differ: only DuckDB {sorted(set(duck_columns) - set(spark_columns))}, "
             f"only Spark {sorted(set(spark_columns) - set(duck_columns))}"
         )
-    columns = [c for c in duck_columns if c in spark_columns and c not in VOLATILE_COLUMNS]
+    skipped = VOLATILE_COLUMNS | ENGINE_TYPE_COLUMNS
+    columns = [c for c in duck_columns if c in spark_columns and c not in skipped]
 
     def project(names: list[str], data: list[tuple]) -> list[tuple]:
         positions = [names.index(c) for c in columns]
