@@ -47,27 +47,85 @@
         cast({{ observed }} as bigint) as observed_records
 {%- endmacro %}
 
-{#- The share of each value of `column` among the rows of `cte` (every value seen in `all_rows`, the whole
-    table, gets a row, 0 when absent today: a value that disappears is a change too). -#}
-{% macro dq_share_rows(relation, column, cte, all_rows) -%}
+{#- The share of each value of `column` among the rows of `cte`, out of `total` rows (an expression over the
+    one-row `totals_cte`). With `categories` (a select of metric_category: the reference list of an enum field),
+    every listed value gets a row, 0 when absent today: a value that disappears is a change too. -#}
+{% macro dq_share_rows(relation, column, cte, totals_cte, total, categories=none) -%}
     select
         {{ sql_string(relation) }} as monitored_relation,
         'share' as metric,
         {{ sql_string(column) }} as metric_column,
-        seen.metric_category,
-        cast({{ kpi_ratio('coalesce(counted.value_rows, 0)', 'totals.total_rows') }} as double) as metric_value,
-        cast(totals.total_rows as bigint) as observed_records
-    from (
-        select distinct cast({{ column }} as {{ string_type() }}) as metric_category
-        from {{ all_rows }}
-        where {{ column }} is not null
-    ) as seen
-    cross join (select count(*) as total_rows from {{ cte }}) as totals
-    left join (
-        select cast({{ column }} as {{ string_type() }}) as metric_category, count(*) as value_rows
-        from {{ cte }}
-        where {{ column }} is not null
-        group by 1
-    ) as counted
-        on seen.metric_category = counted.metric_category
+        {{ 'seen' if categories else 'counted' }}.metric_category,
+        cast({{ kpi_ratio('coalesce(counted.value_rows, 0)', total) }} as double) as metric_value,
+        cast({{ total }} as bigint) as observed_records
+    from
+        {%- if categories %}
+        ({{ categories }}) as seen
+        left join (
+        {%- else %}
+        (
+        {%- endif %}
+            select cast({{ column }} as {{ string_type() }}) as metric_category, count(*) as value_rows
+            from {{ cte }}
+            where {{ column }} is not null
+            group by 1
+        ) as counted
+        {%- if categories %}
+            on seen.metric_category = counted.metric_category
+        {%- endif %}
+    cross join {{ totals_cte }}
+{%- endmacro %}
+
+{#- The accepted values of a feed's enum field (the feed schema's `accepted: ref_x.column`), as a select of
+    metric_category; none for a field without a reference list. -#}
+{% macro feed_field_categories(feed, field_name) -%}
+    {%- for field in feed_fields(feed) if field.name == field_name and field.get('accepted') -%}
+        {%- set seed, column = field['accepted'].split('.') -%}
+        {{ return('select distinct lower(cast(' ~ column ~ ' as ' ~ string_type() ~ ')) as metric_category from ' ~ ref(seed)) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- relation_name, column_name, data_type of every column of `relations` as the engine has them now (called when
+    the model runs, after those relations were built). DuckDB: one query of information_schema; elsewhere one
+    adapter.get_columns_in_relation per relation. -#}
+{% macro relation_columns(relations) -%}
+    {{ return(adapter.dispatch('relation_columns', 'customer_journey')(relations)) }}
+{%- endmacro %}
+
+{% macro duckdb__relation_columns(relations) -%}
+    select
+        table_schema || '.' || table_name as relation_name,
+        lower(column_name) as column_name,
+        lower(data_type) as data_type
+    from information_schema.columns
+    where
+        {%- for relation in relations %}
+        (table_catalog = {{ sql_string(relation.database) }} and table_schema = {{ sql_string(relation.schema) }}
+            and table_name = {{ sql_string(relation.identifier) }}){% if not loop.last %} or{% endif %}
+        {%- endfor %}
+{%- endmacro %}
+
+{% macro default__relation_columns(relations) -%}
+    {%- set rows = [] -%}
+    {%- if execute -%}
+        {%- for relation in relations -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+                {%- do rows.append(
+                    'select ' ~ sql_string(relation.schema ~ '.' ~ relation.identifier) ~ ' as relation_name, '
+                    ~ sql_string(column.name | lower) ~ ' as column_name, '
+                    ~ sql_string(column.data_type | lower) ~ ' as data_type'
+                ) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if rows -%}
+        {{ rows | join('\nunion all\n') }}
+    {%- else -%}
+        select
+            cast(null as {{ string_type() }}) as relation_name,
+            cast(null as {{ string_type() }}) as column_name,
+            cast(null as {{ string_type() }}) as data_type
+        where false
+    {%- endif %}
 {%- endmacro %}

@@ -34,3 +34,16 @@
         'post_hook': "delete from {{ this }} where decision_id is null",
     }) }}
 {% endmacro %}
+
+{#- The config of a daily history (kpi_overview, confidence_calibration, quality.dq_metrics,
+    quality.dq_schema_snapshots): incremental by as_of_date, a run adds its date's rows and a rerun of the date
+    replaces them; a column added later is appended to the history table. -#}
+{% macro daily_history_config() %}
+    {{ return({
+        'materialized': 'incremental',
+        'unique_key': 'as_of_date',
+        'incremental_strategy': replace_keys_strategy(),
+        'partition_by': replace_keys_partition('as_of_date'),
+        'on_schema_change': 'append_new_columns',
+    }) }}
+{% endmacro %}

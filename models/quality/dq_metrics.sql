@@ -1,18 +1,12 @@
 {#- The volume and drift metrics of this run, one row per metric (what is measured: var `dq_monitors`,
     dbt_project.yml). Per feed, on this run's delivery (macros/dq_monitors.sql delivered_this_run): records
     delivered, rejected share, the null share of each optional field and the share of each value of the fields
-    listed; per mart listed, on the whole table: row count, shares, means, null shares. Incremental: a run adds
+    listed (every value of the field's reference list, 0 when absent); per mart listed, on the whole table: row
+    count, shares, means, null shares. One pass per feed and per mart for the counts (at 1M customers the model
+    reads some 6M feed records). Incremental: a run adds
     the rows of its as_of_date (the history quality.dq_metric_anomalies judges) and a rerun of a date replaces
     them. A run that does not publish leaves none behind: bad data never becomes the baseline. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='as_of_date',
-        incremental_strategy=replace_keys_strategy(),
-        partition_by=replace_keys_partition('as_of_date'),
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(**daily_history_config()) }}
 
 {%- set monitors = var('dq_monitors') %}
 
@@ -23,6 +17,7 @@ as_of as (
 ),
 
 {% for feed in journey_feeds() -%}
+{%- set nulls = feed_optional_fields(feed) + dq_monitor_spec('feeds', feed)['nulls'] -%}
 {{ feed }}__delivered as (
     select * from {{ ref('base_' ~ feed) }}
     where {{ delivered_this_run('loaded_from') }}
@@ -33,15 +28,39 @@ as_of as (
     where reject_reason is null and copy_number = 1
 ),
 
-{{ feed }}__all_staged as (
-    select * from {{ ref('stg_' ~ feed) }}
+{#- one pass over the delivery for every count of the feed #}
+{{ feed }}__counts as (
+    select
+        count(*) as delivered,
+        count(case when reject_reason is not null then 1 end) as rejected,
+        {%- for field in nulls %}
+        count(case when reject_reason is null and copy_number = 1 and {{ field }} is null then 1 end)
+            as null_{{ field }},
+        {%- endfor %}
+        count(case when reject_reason is null and copy_number = 1 then 1 end) as staged
+    from {{ feed }}__delivered
 ),
 
 {% endfor -%}
 
 {% for mart in monitors['marts'] -%}
+{%- set spec = dq_monitor_spec('marts', mart) -%}
 {{ mart }} as (
     select * from {{ ref(mart) }}
+),
+
+{#- one pass over the mart for its row count, null counts and means #}
+{{ mart }}__counts as (
+    select
+        {%- for column in spec['nulls'] %}
+        count(case when {{ column }} is null then 1 end) as null_{{ column }},
+        {%- endfor %}
+        {%- for column in spec['means'] %}
+        avg({{ column }}) as mean_{{ column }},
+        count({{ column }}) as measured_{{ column }},
+        {%- endfor %}
+        count(*) as row_count
+    from {{ mart }}
 ),
 
 {% endfor -%}
@@ -50,49 +69,44 @@ metrics as (
     {%- for feed in journey_feeds() %}
     {%- set relation = 'feeds.' ~ feed %}
     {%- set spec = dq_monitor_spec('feeds', feed) %}
-    {{ dq_metric_row(relation, 'records_delivered', none, none, 'count(*)', 'count(*)') }}
-    from {{ feed }}__delivered
+    {%- set counts = feed ~ '__counts' %}
+    {{ dq_metric_row(relation, 'records_delivered', none, none, 'delivered', 'delivered') }}
+    from {{ counts }}
     union all
-    {{ dq_metric_row(
-        relation, 'rejected_share', none, none,
-        kpi_ratio('count(case when reject_reason is not null then 1 end)', 'count(*)'), 'count(*)'
-    ) }}
-    from {{ feed }}__delivered
+    {{ dq_metric_row(relation, 'rejected_share', none, none, kpi_ratio('rejected', 'delivered'), 'delivered') }}
+    from {{ counts }}
     {%- for field in feed_optional_fields(feed) + spec['nulls'] %}
     union all
-    {{ dq_metric_row(
-        relation, 'null_share', field, none,
-        kpi_ratio('count(case when ' ~ field ~ ' is null then 1 end)', 'count(*)'), 'count(*)'
-    ) }}
-    from {{ feed }}__staged
+    {{ dq_metric_row(relation, 'null_share', field, none, kpi_ratio('null_' ~ field, 'staged'), 'staged') }}
+    from {{ counts }}
     {%- endfor %}
     {%- for field in spec['shares'] %}
     union all
-    {{ dq_share_rows(relation, field, feed ~ '__staged', feed ~ '__all_staged') }}
+    {{ dq_share_rows(
+        relation, field, feed ~ '__staged', counts, counts ~ '.staged', feed_field_categories(feed, field)
+    ) }}
     {%- endfor %}
     union all
     {%- endfor %}
     {%- for mart in monitors['marts'] %}
     {%- set relation = 'marts.' ~ mart %}
     {%- set spec = dq_monitor_spec('marts', mart) %}
-    {{ dq_metric_row(relation, 'row_count', none, none, 'count(*)', 'count(*)') }}
-    from {{ mart }}
+    {%- set counts = mart ~ '__counts' %}
+    {{ dq_metric_row(relation, 'row_count', none, none, 'row_count', 'row_count') }}
+    from {{ counts }}
     {%- for column in spec['nulls'] %}
     union all
-    {{ dq_metric_row(
-        relation, 'null_share', column, none,
-        kpi_ratio('count(case when ' ~ column ~ ' is null then 1 end)', 'count(*)'), 'count(*)'
-    ) }}
-    from {{ mart }}
+    {{ dq_metric_row(relation, 'null_share', column, none, kpi_ratio('null_' ~ column, 'row_count'), 'row_count') }}
+    from {{ counts }}
     {%- endfor %}
     {%- for column in spec['means'] %}
     union all
-    {{ dq_metric_row(relation, 'mean', column, none, 'avg(' ~ column ~ ')', 'count(' ~ column ~ ')') }}
-    from {{ mart }}
+    {{ dq_metric_row(relation, 'mean', column, none, 'mean_' ~ column, 'measured_' ~ column) }}
+    from {{ counts }}
     {%- endfor %}
     {%- for column in spec['shares'] %}
     union all
-    {{ dq_share_rows(relation, column, mart, mart) }}
+    {{ dq_share_rows(relation, column, mart, counts, counts ~ '.row_count') }}
     {%- endfor %}
     {%- if not loop.last %}
     union all

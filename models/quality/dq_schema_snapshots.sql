@@ -1,16 +1,8 @@
 {#- The columns (and their types) of every staged feed and of every mart in var `dq_monitors`, as this run built
-    them: read from the engine when this model runs, after those models (adapter.get_columns_in_relation).
+    them: read from the engine when this model runs, after those models (macros/dq_monitors.sql relation_columns).
     Incremental: a run adds the rows of its as_of_date and a rerun of a date replaces them;
     quality.dq_schema_changes compares a run with the one before. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='as_of_date',
-        incremental_strategy=replace_keys_strategy(),
-        partition_by=replace_keys_partition('as_of_date'),
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(**daily_history_config()) }}
 
 {%- set relations = [] %}
 {%- for feed in journey_feeds() %}
@@ -27,25 +19,7 @@ as_of as (
 ),
 
 columns_now as (
-    {%- if execute %}
-    {%- for relation in relations %}
-    {%- set relation_loop = loop %}
-    {%- for column in adapter.get_columns_in_relation(relation) %}
-    select
-        {{ sql_string(relation.schema ~ '.' ~ relation.identifier) }} as relation_name,
-        {{ sql_string(column.name | lower) }} as column_name,
-        {{ sql_string(column.data_type | lower) }} as data_type
-    {%- if not (relation_loop.last and loop.last) %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-    {%- endfor %}
-    {%- else %}
-    select
-        cast(null as {{ string_type() }}) as relation_name,
-        cast(null as {{ string_type() }}) as column_name,
-        cast(null as {{ string_type() }}) as data_type
-    {%- endif %}
+    {{ relation_columns(relations) }}
 ),
 
 final as (

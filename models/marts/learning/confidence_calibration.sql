@@ -4,15 +4,7 @@
     (confidence_bin 'all') with the Brier score and the expected calibration error. Every bin of every origin is
     a row, also without outcomes. Incremental: a run adds the rows of its as_of_date (a daily history) and a
     rerun of a date replaces them. Formulas: docs/learning-outcomes.md. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='as_of_date',
-        incremental_strategy=replace_keys_strategy(),
-        partition_by=replace_keys_partition('as_of_date'),
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(**daily_history_config()) }}
 
 with
 

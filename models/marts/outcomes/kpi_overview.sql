@@ -1,15 +1,7 @@
 {#- One row per as_of_date: every KPI of DESIGN.md over all interventions known on that date, treated vs
     baseline customers, and data completeness per feed. Incremental: a run for a new as_of_date adds its row and
     keeps the earlier ones (a daily KPI history); a rerun of the same date replaces its row. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='as_of_date',
-        incremental_strategy=replace_keys_strategy(),
-        partition_by=replace_keys_partition('as_of_date'),
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(**daily_history_config()) }}
 
 with
 
