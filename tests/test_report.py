@@ -31,8 +31,7 @@ from journey.report import (
     render_report,
     screenshot,
 )
-from journey.run import EXIT_OK, RunOptions, execute
-from tests.conftest import FEEDS, SAMPLE_DIR
+from tests.conftest import FEEDS, SampleRun
 
 RUN_INFO = {
     "run_id": "20250120T060000000000Z",
@@ -675,20 +674,11 @@ class JourneyRun(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def journey_run(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> JourneyRun:
-    """One real `journey run` of the sample: its check history, volume metrics and the report it wrote."""
-    folder = tmp_path_factory.mktemp("journey-run")
-    options = RunOptions(
-        db=folder / "serving" / "journey.duckdb",
-        input_dir=SAMPLE_DIR,
-        out=folder / "out",
-        quiet=True,
-        target_path=dbt_target,
-    )
-    exit_code, summary = execute(options)
-    assert exit_code == EXIT_OK, summary
-    report = Path(summary["report"])
-    return JourneyRun(options.db, report.read_text(encoding="utf-8"), report)
+def journey_run(sample_run: SampleRun) -> JourneyRun:
+    """The sample's real `journey run`, shared by the session (read-only; tests that change the database take a
+    copy): its check history, volume metrics and the report it wrote."""
+    report = Path(sample_run.summary["report"])
+    return JourneyRun(sample_run.db, report.read_text(encoding="utf-8"), report)
 
 
 def _one(db: Path, sql: str) -> Any:
