@@ -10,7 +10,6 @@ come from its structured run results (journey.project.NodeOutcome), never from i
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -22,6 +21,7 @@ import pyarrow as pa
 import yaml
 
 from journey.project import PROJECT_DIR, NodeOutcome
+from journey.runrecord import read_ledger
 
 # ops.check_history's columns and types are declared once, in the ops source (SOURCES_FILE); the DDL and the
 # insert are derived from that declaration. Its key: one row per check per kept run.
@@ -29,8 +29,8 @@ SOURCES_FILE = PROJECT_DIR / "models" / "staging" / "_ops__sources.yml"
 KEY = ("run_id", "check_id")
 TABLE = "ops.check_history"
 
-# dbt's statuses in the history's words (pass, warn, fail, error, skipped)
-_DBT_TEST_STATUS = {"pass": "pass", "warn": "warn", "fail": "fail", "error": "error", "skipped": "skipped"}
+# dbt's statuses in the history's words (pass, warn, fail, error, skipped): a test's are those words already
+_TEST_STATUSES = frozenset({"pass", "warn", "fail", "error", "skipped"})
 _FRESHNESS_STATUS = {"pass": "pass", "warn": "warn", "error": "fail", "runtime error": "error"}
 
 
@@ -72,7 +72,7 @@ def from_dbt_nodes(nodes: Iterable[NodeOutcome]) -> list[CheckResult]:
                     check_type="data_test",
                     relation_name=node.relation,
                     severity="warning" if node.severity == "warn" else "error",
-                    status=_DBT_TEST_STATUS.get(node.status, "error"),
+                    status=node.status if node.status in _TEST_STATUSES else "error",
                     failing_count=node.failures,
                     duration_s=node.seconds,
                     message=node.message if node.status != "pass" else None,
@@ -87,17 +87,26 @@ def from_dbt_nodes(nodes: Iterable[NodeOutcome]) -> list[CheckResult]:
                     relation_name=node.relation,
                     severity="error" if node.severity == "error" else "warning",
                     status=_FRESHNESS_STATUS.get(node.status, "error"),
-                    failing_count=None if node.age_s is None else round(node.age_s / 86400),
+                    failing_count=age_days(node),
                     duration_s=node.seconds,
-                    message=node.message
-                    or (
-                        None
-                        if node.status == "pass"
-                        else f"latest event {round((node.age_s or 0) / 86400)} days before as_of_date"
-                    ),
+                    message=node.message or (None if node.status == "pass" else lag_text(node)),
                 )
             )
     return checks
+
+
+def age_days(node: NodeOutcome) -> int | None:
+    """A source freshness result's age in whole days (the feeds' event dates are dates)."""
+    return None if node.age_s is None else round(node.age_s / 86400)
+
+
+def lag_text(node: NodeOutcome) -> str:
+    days = age_days(node)
+    return (
+        "latest event "
+        + ("" if days is None else f"{days} day{'s' if days != 1 else ''} ")
+        + "before as_of_date"
+    )
 
 
 def from_dq(result: Any, skip_suites: Sequence[str] = ()) -> list[CheckResult]:
@@ -130,30 +139,6 @@ def from_dq(result: Any, skip_suites: Sequence[str] = ()) -> list[CheckResult]:
             )
         )
     return checks
-
-
-def append_to_ledger(ledger: Path, run: RunChecks) -> None:
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    with ledger.open("a", encoding="utf-8") as handle:
-        handle.write(run.to_json() + "\n")
-
-
-def read_ledger(ledger: Path) -> list[dict[str, Any]]:
-    """Every run's line; a line that is not JSON (a run killed mid-write) is skipped with a note, not fatal."""
-    if not ledger.exists():
-        return []
-    runs = []
-    for number, line in enumerate(ledger.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            runs.append(json.loads(line))
-        except json.JSONDecodeError:
-            print(
-                f"journey run: {ledger} line {number} is not JSON (a run cut short?); skipped",
-                file=sys.stderr,
-            )
-    return runs
 
 
 def kept_attempts(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -223,12 +208,11 @@ def freshness_suite(nodes: Iterable[NodeOutcome]) -> Any:
     for node in nodes:
         if node.resource_type != "source":
             continue
-        days = None if node.age_s is None else round(node.age_s / 86400)
+        days = age_days(node)
         status = {"pass": Status.PASSED, "warn": Status.FAILED, "error": Status.FAILED}.get(
             node.status, Status.EXCEPTION
         )
         failed_hard = node.status == "error" or (status is Status.PASSED and node.severity == "error")
-        lag = "" if days is None else f"{days} day{'s' if days != 1 else ''}"
         outcomes.append(
             ExpectationOutcome(
                 suite=FRESHNESS_SUITE,
@@ -236,7 +220,7 @@ def freshness_suite(nodes: Iterable[NodeOutcome]) -> Any:
                 severity=Severity.ERROR if failed_hard else Severity.WARNING,
                 table=str(node.relation),
                 kind="freshness",
-                description=f"latest event {lag} before as_of_date"
+                description=lag_text(node)
                 + ("" if status is Status.PASSED else " (thresholds: models/staging/_feeds__sources.yml)"),
                 status=status,
                 unexpected_count=days if status is Status.FAILED else None,

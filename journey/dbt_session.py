@@ -163,13 +163,10 @@ class DbtSession:
         about (a test's: the model or source it tests, looked up in the parsed manifest)."""
         node = node_result.node
         config = getattr(node, "config", None)
-        relation = None
-        if kind == "source":
-            relation = f"{node.source_name}.{node.name}"
-        elif kind == "test":
+        if kind == "test":
             relation = self._relation_of(getattr(node, "attached_node", None) or _first(node))
-        elif kind in ("model", "seed", "snapshot"):
-            relation = f"{node.schema}.{node.alias}"
+        else:
+            relation = _relation_name(node)
         age = getattr(node_result, "age", None)
         return NodeOutcome(
             unique_id=node.unique_id,
@@ -189,11 +186,17 @@ class DbtSession:
         if manifest is None or unique_id is None:
             return None
         node = manifest.nodes.get(unique_id) or manifest.sources.get(unique_id)
-        if node is None:
-            return None
-        if unique_id.startswith("source."):
-            return f"{node.source_name}.{node.name}"
+        return None if node is None else _relation_name(node)
+
+
+def _relation_name(node: Any) -> str | None:
+    """``source.table`` of a source, ``schema.alias`` of a model, seed or snapshot; None otherwise."""
+    kind = node.unique_id.split(".")[0]
+    if kind == "source":
+        return f"{node.source_name}.{node.name}"
+    if kind in ("model", "seed", "snapshot"):
         return f"{node.schema}.{node.alias}"
+    return None
 
 
 def _test_severity(config: Any) -> str | None:

@@ -37,7 +37,6 @@ from journey.checks import (
     from_dq,
     write_check_history,
 )
-from journey.checks import append_to_ledger as append_checks
 from journey.crash import save_traceback
 from journey.dbfile import DatabaseFileError, check_readable
 from journey.dbt_session import DbtSession
@@ -322,7 +321,7 @@ def record_checks(ctx: RunContext) -> None:
         recorded_at=datetime.now(UTC).isoformat(),
         checks=ctx.checks,
     )
-    append_checks(ctx.workspace.check_ledger, run)
+    append_to_ledger(ctx.workspace.check_ledger, run)
     ctx.checks_recorded = True
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -82,20 +83,39 @@ class RunRecord:
         return json.dumps(asdict(self), sort_keys=True, default=str)
 
 
-def append_to_ledger(ledger: Path, record: RunRecord) -> None:
+class LedgerLine(Protocol):
+    def to_json(self) -> str: ...
+
+
+def append_to_ledger(ledger: Path, record: LedgerLine) -> None:
+    """One JSON line at the end of a ledger beside the serving database (the runs', the checks')."""
     ledger.parent.mkdir(parents=True, exist_ok=True)
     with ledger.open("a", encoding="utf-8") as handle:
         handle.write(record.to_json() + "\n")
 
 
+def read_ledger(ledger: Path) -> list[dict[str, Any]]:
+    """Every line of a ledger; a line that is not JSON (a run killed mid-write, a full disk) is skipped with a
+    note naming the file and line, not fatal."""
+    if not ledger.exists():
+        return []
+    lines = []
+    for number, line in enumerate(ledger.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:
+            print(
+                f"journey run: {ledger} line {number} is not JSON (a run cut short?); skipped",
+                file=sys.stderr,
+            )
+    return lines
+
+
 def write_ops_runs(db: Path, ledger: Path, current: RunRecord) -> None:
     """Rebuild ops.runs in the working database from the ledger plus the current run (one transaction)."""
-    records = []
-    if ledger.exists():
-        records = [
-            json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
-    records = [record for record in records if record["run_id"] != current.run_id]
+    records = [record for record in read_ledger(ledger) if record["run_id"] != current.run_id]
     records.append(json.loads(current.to_json()))
     columns = (
         "run_id, started_at, finished_at, as_of_date, input_dir, inputs, stage_timings, row_counts, status,"

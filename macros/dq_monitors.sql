@@ -24,6 +24,11 @@
     }) }}
 {%- endmacro %}
 
+{#- The fields of a feed whose null share is monitored: every optional field, and any listed under `nulls`. -#}
+{% macro dq_feed_null_fields(feed) -%}
+    {{ return(feed_optional_fields(feed) + dq_monitor_spec('feeds', feed)['nulls']) }}
+{%- endmacro %}
+
 {#- True for the records of this run's delivery: every loaded record in load_mode 'full' (the run reads all its
     files), in 'append' those read from this run's input folder (earlier runs' folders stay loaded). -#}
 {% macro delivered_this_run(loaded_from) -%}

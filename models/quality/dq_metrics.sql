@@ -17,7 +17,7 @@ as_of as (
 ),
 
 {% for feed in journey_feeds() -%}
-{%- set nulls = feed_optional_fields(feed) + dq_monitor_spec('feeds', feed)['nulls'] -%}
+{%- set nulls = dq_feed_null_fields(feed) -%}
 {{ feed }}__delivered as (
     select * from {{ ref('base_' ~ feed) }}
     where {{ delivered_this_run('loaded_from') }}
@@ -75,7 +75,7 @@ metrics as (
     union all
     {{ dq_metric_row(relation, 'rejected_share', none, none, kpi_ratio('rejected', 'delivered'), 'delivered') }}
     from {{ counts }}
-    {%- for field in feed_optional_fields(feed) + spec['nulls'] %}
+    {%- for field in dq_feed_null_fields(feed) %}
     union all
     {{ dq_metric_row(relation, 'null_share', field, none, kpi_ratio('null_' ~ field, 'staged'), 'staged') }}
     from {{ counts }}
