@@ -52,10 +52,10 @@
         cast({{ observed }} as bigint) as observed_records
 {%- endmacro %}
 
-{#- The share of each value of `column` among the rows of `cte`, out of `total` rows (an expression over the
-    one-row `totals_cte`). With `categories` (a select of metric_category: the reference list of an enum field),
+{#- The share of each value of `column` among the rows of `source` (those meeting `condition`, when given), out
+    of `total` rows (an expression over the one-row `totals_cte`). With `categories` (a select of metric_category: the reference list of an enum field),
     every listed value gets a row, 0 when absent today: a value that disappears is a change too. -#}
-{% macro dq_share_rows(relation, column, cte, totals_cte, total, categories=none) -%}
+{% macro dq_share_rows(relation, column, source, totals_cte, total, categories=none, condition=none) -%}
     select
         {{ sql_string(relation) }} as monitored_relation,
         'share' as metric,
@@ -71,8 +71,8 @@
         (
         {%- endif %}
             select cast({{ column }} as {{ string_type() }}) as metric_category, count(*) as value_rows
-            from {{ cte }}
-            where {{ column }} is not null
+            from {{ source }}
+            where {{ column }} is not null{% if condition %} and {{ condition }}{% endif %}
             group by 1
         ) as counted
         {%- if categories %}

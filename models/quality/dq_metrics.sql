@@ -3,9 +3,9 @@
     delivered, rejected share, the null share of each optional field and the share of each value of the fields
     listed (every value of the field's reference list, 0 when absent); per mart listed, on the whole table: row
     count, shares, means, null shares. One pass per feed and per mart for the counts (at 1M customers the model
-    reads some 6M feed records). Incremental: a run adds
-    the rows of its as_of_date (the history quality.dq_metric_anomalies judges) and a rerun of a date replaces
-    them. A run that does not publish leaves none behind: bad data never becomes the baseline. -#}
+    reads some 6M feed records); every part reads the table itself, not a shared CTE (DuckDB materializes a CTE
+    read twice, all its columns). Incremental: a run adds the rows of its as_of_date (the history
+    quality.dq_metric_anomalies judges) and a rerun of a date replaces them. A run that does not publish leaves none behind: bad data never becomes the baseline. -#}
 {{ config(**daily_history_config()) }}
 
 {%- set monitors = var('dq_monitors') %}
@@ -18,16 +18,6 @@ as_of as (
 
 {% for feed in journey_feeds() -%}
 {%- set nulls = dq_feed_null_fields(feed) -%}
-{{ feed }}__delivered as (
-    select * from {{ ref('base_' ~ feed) }}
-    where {{ delivered_this_run('loaded_from') }}
-),
-
-{{ feed }}__staged as (
-    select * from {{ feed }}__delivered
-    where reject_reason is null and copy_number = 1
-),
-
 {#- one pass over the delivery for every count of the feed #}
 {{ feed }}__counts as (
     select
@@ -38,17 +28,14 @@ as_of as (
             as null_{{ field }},
         {%- endfor %}
         count(case when reject_reason is null and copy_number = 1 then 1 end) as staged
-    from {{ feed }}__delivered
+    from {{ ref('base_' ~ feed) }}
+    where {{ delivered_this_run('loaded_from') }}
 ),
 
 {% endfor -%}
 
 {% for mart in monitors['marts'] -%}
 {%- set spec = dq_monitor_spec('marts', mart) -%}
-{{ mart }} as (
-    select * from {{ ref(mart) }}
-),
-
 {#- one pass over the mart for its row count, null counts and means #}
 {{ mart }}__counts as (
     select
@@ -60,7 +47,7 @@ as_of as (
         count({{ column }}) as measured_{{ column }},
         {%- endfor %}
         count(*) as row_count
-    from {{ mart }}
+    from {{ ref(mart) }}
 ),
 
 {% endfor -%}
@@ -83,7 +70,8 @@ metrics as (
     {%- for field in spec['shares'] %}
     union all
     {{ dq_share_rows(
-        relation, field, feed ~ '__staged', counts, counts ~ '.staged', feed_field_categories(feed, field)
+        relation, field, ref('base_' ~ feed), counts, counts ~ '.staged', feed_field_categories(feed, field),
+        delivered_this_run('loaded_from') ~ ' and reject_reason is null and copy_number = 1'
     ) }}
     {%- endfor %}
     union all
@@ -106,7 +94,7 @@ metrics as (
     {%- endfor %}
     {%- for column in spec['shares'] %}
     union all
-    {{ dq_share_rows(relation, column, mart, counts, counts ~ '.row_count') }}
+    {{ dq_share_rows(relation, column, ref(mart), counts, counts ~ '.row_count') }}
     {%- endfor %}
     {%- if not loop.last %}
     union all
